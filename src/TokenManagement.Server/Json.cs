@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TokenManagement.Server;
+
+/// <summary>The contract's JSON shapes, written exactly as docs/api.md shows them.</summary>
+internal static class Json
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    };
+
+    public static string Date(long unixSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static ApiTokenDto ToDto(TokenRecord token, string? value = null) => new()
+    {
+        Id = token.Id,
+        AccountId = token.AccountId,
+        UserId = token.UserId,
+        Name = token.Name,
+        TokenPrefix = token.TokenPrefix,
+        Status = token.Status,
+        CreatedDate = Date(token.CreatedDate),
+        LastUsedDate = token.LastUsedDate is { } used ? Date(used) : null,
+        Token = value,
+    };
+}
+
+internal sealed class ApiTokenDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "ApiToken";
+    public string Id { get; init; } = "";
+    public string AccountId { get; init; } = "";
+    public string UserId { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string TokenPrefix { get; init; } = "";
+    public string Status { get; init; } = "";
+    public string CreatedDate { get; init; } = "";
+    public string? LastUsedDate { get; init; }
+
+    /// <summary>Only in the answer to a create: the one time the value is ever returned.</summary>
+    public string? Token { get; init; }
+}
+
+internal sealed class QueryResultDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "QueryResult";
+    public long NumberOfResults { get; init; }
+    public string? QueryToken { get; init; }
+    public IReadOnlyList<ApiTokenDto> Result { get; init; } = [];
+}
+
+internal sealed class BulkResultDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "BulkResult";
+    public IReadOnlyList<BulkItemDto> Response { get; init; } = [];
+}
+
+internal sealed class BulkItemDto
+{
+    public int Index { get; init; }
+    public string Id { get; init; } = "";
+    public int StatusCode { get; init; }
+    [JsonPropertyName("Result")] public ApiTokenDto? Result { get; init; }
+    public string? ErrorMessage { get; init; }
+}
+
+internal sealed class AccountDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "Account";
+    public string AccountId { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string Status { get; init; } = "active";
+}
+
+internal sealed class ErrorDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "Error";
+    public string Code { get; init; } = "";
+    public string Message { get; init; } = "";
+}

@@ -1,0 +1,3 @@
+using TokenManagement.Server;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error);

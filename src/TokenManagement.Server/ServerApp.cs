@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace TokenManagement.Server;
+
+/// <summary>Builds the token service: Kestrel, the middleware pipeline and the ApiToken endpoints.</summary>
+public static class ServerApp
+{
+    internal const string CallerKey = "TokenManagement.Caller";
+    private const string Prefix = "/api/rest/v1/{accountId}";
+
+    public static WebApplication Build(ServerOptions options, TextWriter? log = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = ServerOptions.MaxRequestBodyBytes;
+        });
+
+        var store = new TokenStore(options.DatabasePath);
+        store.Initialize();
+        var service = new TokenService(store, options, new QueryTokenCodec(store.GetOrCreateSigningKey(), options.QueryTokenLifetime));
+        var limiter = new AccountRateLimiter(options.RateLimit);
+        var requestLog = new RequestLog(log ?? Console.Out);
+
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(requestLog.Complete);
+
+        app.Use((context, next) => LogRequest(context, next, requestLog));
+        app.Use((context, next) => InjectFaults(context, next, options));
+        app.Use(WriteErrors);
+        app.UseStatusCodePages(context => WriteError(context.HttpContext, context.HttpContext.Response.StatusCode switch
+        {
+            405 => ApiError.InvalidRequest("That method is not allowed on this resource."),
+            _ => ApiError.NotFound("No such resource."),
+        }));
+        app.Use((context, next) => Authenticate(context, next, store, limiter));
+
+        app.MapGet(Prefix + "/Account/{id}", (HttpContext c, string id) => service.GetAccount(Caller(c), id));
+        app.MapPost(Prefix + "/ApiToken", async Task<IResult> (HttpContext c) => service.Create(Caller(c), await ReadJson(c)));
+        app.MapPost(Prefix + "/ApiToken/query", async Task<IResult> (HttpContext c) => service.Query(Caller(c), await ReadJson(c)));
+        app.MapPost(Prefix + "/ApiToken/queryMore", async Task<IResult> (HttpContext c) => service.QueryMore(Caller(c), await ReadText(c)));
+        app.MapPost(Prefix + "/ApiToken/bulk", async Task<IResult> (HttpContext c) => service.Bulk(Caller(c), await ReadJson(c)));
+        app.MapGet(Prefix + "/ApiToken/{id}", (HttpContext c, string id) => service.Get(Caller(c), id));
+        app.MapPost(Prefix + "/ApiToken/{id}", async (HttpContext c, string id) => service.Update(Caller(c), id, await ReadJson(c, emptyIsObject: true)));
+        app.MapDelete(Prefix + "/ApiToken/{id}", (HttpContext c, string id) =>
+        {
+            service.Revoke(Caller(c), id);
+            return Results.NoContent();
+        });
+        return app;
+    }
+
+    /// <summary>The address Kestrel actually bound (port 0 becomes a real port).</summary>
+    public static string ListeningAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+
+    private static Caller Caller(HttpContext context) => (Caller)context.Items[CallerKey]!;
+
+    private static async Task LogRequest(HttpContext context, RequestDelegate next, RequestLog log)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try { await next(context); }
+        finally
+        {
+            var caller = context.Items[CallerKey] as Caller;
+            var status = context.RequestAborted.IsCancellationRequested && context.Items.ContainsKey(AbortedKey) ? "aborted" : context.Response.StatusCode.ToString();
+            // Method, path, status, duration, account, user: never a header, a body or a token value.
+            log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {status} "
+                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}");
+        }
+    }
+
+    private const string AbortedKey = "TokenManagement.Aborted";
+
+    private static async Task InjectFaults(HttpContext context, RequestDelegate next, ServerOptions options)
+    {
+        if (options.LatencyMs > 0) { await Task.Delay(options.LatencyMs, context.RequestAborted); }
+        if (options.FaultRate > 0 && Random.Shared.NextDouble() < options.FaultRate)
+        {
+            await WriteError(context, ApiError.Unavailable(retryAfter: 1));
+            return;
+        }
+        if (options.FaultAbortRate <= 0)
+        {
+            await next(context);
+            return;
+        }
+        // Buffer the answer so that an abort happens after the change is committed but before the client sees anything.
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try { await next(context); }
+        finally { context.Response.Body = original; }
+        if (Random.Shared.NextDouble() < options.FaultAbortRate)
+        {
+            context.Items[AbortedKey] = true;
+            context.Abort();
+            return;
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    private static async Task WriteErrors(HttpContext context, RequestDelegate next)
+    {
+        try { await next(context); }
+        catch (ApiError error) when (!context.Response.HasStarted) { await WriteError(context, error); }
+        catch (BadHttpRequestException bad) when (!context.Response.HasStarted)
+        {
+            await WriteError(context, ApiError.InvalidRequest(bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"The request body exceeds {ServerOptions.MaxRequestBodyBytes / 1024} KiB."
+                : "The request could not be read."));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested) { }
+        catch (Exception) when (!context.Response.HasStarted)
+        {
+            // Internals stay in the server: the client learns only that the service failed.
+            await WriteError(context, ApiError.Internal());
+        }
+    }
+
+    internal static Task WriteError(HttpContext context, ApiError error)
+    {
+        context.Response.StatusCode = error.Status;
+        if (error.Status == 401) { context.Response.Headers.WWWAuthenticate = "Basic realm=\"AtomSphere\""; }
+        if (error.RetryAfterSeconds is { } seconds) { context.Response.Headers.RetryAfter = seconds.ToString(); }
+        return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message }, Json.Options);
+    }
+
+    private static async Task Authenticate(HttpContext context, RequestDelegate next, TokenStore store, AccountRateLimiter limiter)
+    {
+        var segments = context.Request.Path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (segments.Length < 4 || segments[0] != "api" || segments[1] != "rest" || segments[2] != "v1")
+        {
+            throw ApiError.NotFound("No such resource.");
+        }
+        var caller = ReadCredentials(context.Request) is var (user, token) ? store.Authenticate(user, token, DateTimeOffset.UtcNow) : null;
+        if (caller is null) { throw ApiError.Unauthorized(); }
+        context.Items[CallerKey] = caller;
+        if (!caller.HasApiAccess) { throw ApiError.Forbidden("The user does not have the API Access privilege."); }
+        if (!string.Equals(segments[3], caller.AccountId, StringComparison.Ordinal))
+        {
+            throw ApiError.Forbidden("The caller does not belong to that account.");
+        }
+        if (!limiter.TryAcquire(caller.AccountId, out var retryAfter)) { throw ApiError.RateLimited(retryAfter); }
+        await next(context);
+    }
+
+    private static (string User, string Token)? ReadCredentials(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string basic = "Basic ";
+        if (!header.StartsWith(basic, StringComparison.OrdinalIgnoreCase)) { return null; }
+        string decoded;
+        try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[basic.Length..].Trim())); }
+        catch (FormatException) { return null; }
+        var colon = decoded.IndexOf(':');
+        const string userPrefix = "BOOMI_TOKEN.";
+        if (colon < 0 || !decoded.StartsWith(userPrefix, StringComparison.Ordinal)) { return null; }
+        return (decoded[userPrefix.Length..colon], decoded[(colon + 1)..]);
+    }
+
+    private static async Task<JsonElement> ReadJson(HttpContext context, bool emptyIsObject = false)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        if (body.Length == 0)
+        {
+            if (emptyIsObject) { return JsonDocument.Parse("{}").RootElement; }
+            throw ApiError.InvalidRequest("The request needs a JSON body.");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            return document.RootElement.Clone();
+        }
+        catch (JsonException) { throw ApiError.InvalidRequest("The request body is not valid JSON."); }
+    }
+
+    private static async Task<string> ReadText(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        return await reader.ReadToEndAsync(context.RequestAborted);
+    }
+
+    /// <summary>Writes request lines off the request path, in order.</summary>
+    private sealed class RequestLog
+    {
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Task _writer;
+
+        public RequestLog(TextWriter output)
+        {
+            _writer = Task.Run(async () =>
+            {
+                await foreach (var line in _lines.Reader.ReadAllAsync()) { await output.WriteLineAsync(line); }
+                await output.FlushAsync();
+            });
+        }
+
+        public void Write(string line) => _lines.Writer.TryWrite(line);
+
+        public void Complete()
+        {
+            _lines.Writer.TryComplete();
+            _writer.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Text.Json;
+
+namespace TokenManagement.Server;
+
+/// <summary>The operations of docs/api.md over the store: validation, visibility and roles, paging.</summary>
+public sealed class TokenService
+{
+    private readonly TokenStore _store;
+    private readonly ServerOptions _options;
+    private readonly QueryTokenCodec _queryTokens;
+
+    public TokenService(TokenStore store, ServerOptions options, QueryTokenCodec queryTokens)
+    {
+        _store = store;
+        _options = options;
+        _queryTokens = queryTokens;
+    }
+
+    public IResult GetAccount(Caller caller, string accountId)
+    {
+        if (accountId != caller.AccountId) { throw ApiError.Forbidden("The caller does not belong to that account."); }
+        return Ok(new AccountDto { AccountId = caller.AccountId, Name = _store.GetAccountName(caller.AccountId) ?? caller.AccountId });
+    }
+
+    public IResult Create(Caller caller, JsonElement body)
+    {
+        var name = ValidName(OptionalString(body, "name") ?? throw ApiError.InvalidRequest("name is required."));
+        var (token, value) = _store.Create(caller.AccountId, caller.UserId, name, _options.MaxTokensPerUser, DateTimeOffset.UtcNow);
+        return Ok(Json.ToDto(token, value));
+    }
+
+    public IResult Get(Caller caller, string id) => Ok(Json.ToDto(_store.GetVisible(caller, id) ?? throw ApiError.TokenNotFound(id)));
+
+    public IResult Update(Caller caller, string id, JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The request body must be a JSON object."); }
+        var name = OptionalString(body, "name") is { } n ? ValidName(n) : null;
+        var status = OptionalString(body, "status")?.ToUpperInvariant();
+        if (status is not (null or TokenStatus.Enabled or TokenStatus.Disabled))
+        {
+            throw ApiError.InvalidRequest("status must be ENABLED or DISABLED.");
+        }
+        return Ok(Json.ToDto(_store.Update(caller, id, name, status)));
+    }
+
+    public void Revoke(Caller caller, string id) => _store.Delete(caller, id);
+
+    public IResult Query(Caller caller, JsonElement body)
+    {
+        var (filter, expressionJson) = QueryFilterTranslator.FromQueryBody(body);
+        var total = _store.Count(caller, filter);
+        return Page(caller, filter, expressionJson, after: null, total);
+    }
+
+    public IResult QueryMore(Caller caller, string queryToken)
+    {
+        var state = _queryTokens.Decode(caller, queryToken, DateTimeOffset.UtcNow);
+        var filter = QueryFilterTranslator.FromExpressionJson(state.Filter);
+        return Page(caller, filter, state.Filter, (state.AfterCreated, state.AfterId), state.Total);
+    }
+
+    private IResult Page(Caller caller, SqlFilter filter, string? expressionJson, (long, string)? after, long total)
+    {
+        // One more than a page tells whether another page follows without a second count.
+        var rows = _store.Page(caller, filter, after, ServerOptions.PageSize + 1);
+        var page = rows.Take(ServerOptions.PageSize).ToList();
+        var token = rows.Count > ServerOptions.PageSize ? _queryTokens.Encode(caller, expressionJson, page[^1], total, DateTimeOffset.UtcNow) : null;
+        return Ok(new QueryResultDto { NumberOfResults = total, QueryToken = token, Result = page.Select(t => Json.ToDto(t)).ToList() });
+    }
+
+    public IResult Bulk(Caller caller, JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The request body must be a JSON object."); }
+        var type = OptionalString(body, "type");
+        if (!string.Equals(type, "GET", StringComparison.OrdinalIgnoreCase)) { throw ApiError.InvalidRequest("type must be GET."); }
+        if (!body.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Array)
+        {
+            throw ApiError.InvalidRequest("request must be an array of {\"id\":\"...\"}.");
+        }
+        if (request.GetArrayLength() > ServerOptions.MaxBulkIds)
+        {
+            throw ApiError.InvalidRequest($"A bulk request takes at most {ServerOptions.MaxBulkIds} ids; {request.GetArrayLength()} given.");
+        }
+        var ids = request.EnumerateArray()
+            .Select(item => item.ValueKind == JsonValueKind.Object ? OptionalString(item, "id") : null)
+            .Select(id => id ?? throw ApiError.InvalidRequest("Each bulk request item needs an id."))
+            .ToList();
+        var found = _store.GetVisible(caller, ids).ToDictionary(t => t.Id, StringComparer.Ordinal);
+        var response = ids.Select((id, index) => found.TryGetValue(id, out var token)
+            ? new BulkItemDto { Index = index, Id = id, StatusCode = 200, Result = Json.ToDto(token) }
+            : new BulkItemDto { Index = index, Id = id, StatusCode = 404, ErrorMessage = ApiError.TokenNotFound(id).Message }).ToList();
+        return Ok(new BulkResultDto { Response = response });
+    }
+
+    public const int MaxNameLength = 100;
+
+    internal static string ValidName(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) { throw ApiError.InvalidRequest("name must not be empty."); }
+        if (name.Length > MaxNameLength) { throw ApiError.InvalidRequest($"name must be at most {MaxNameLength} characters; {name.Length} given."); }
+        if (name.Any(char.IsControl)) { throw ApiError.InvalidRequest("name must not contain control characters."); }
+        return name;
+    }
+
+    private static string? OptionalString(JsonElement body, string property)
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw ApiError.InvalidRequest($"{property} must be a string.");
+    }
+
+    private static IResult Ok<T>(T value) => Results.Json(value, Json.Options);
+}

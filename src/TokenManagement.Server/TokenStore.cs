@@ -1,0 +1,366 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace TokenManagement.Server;
+
+/// <summary>
+/// The SQLite store: one file, WAL mode, parameterised SQL only. Token values are never stored,
+/// only their SHA-256 hash and their 6-character prefix.
+/// </summary>
+public sealed class TokenStore
+{
+    private readonly string _connectionString;
+
+    public TokenStore(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    private const string Columns = "id, account_id, user_id, name, token_prefix, status, created_date, last_used_date";
+
+    public void Initialize()
+    {
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY, name TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS users (
+                account_id TEXT NOT NULL REFERENCES accounts(account_id),
+                user_key TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                is_admin INTEGER NOT NULL,
+                api_access INTEGER NOT NULL,
+                PRIMARY KEY (account_id, user_key));
+            CREATE TABLE IF NOT EXISTS tokens (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL,
+                user_key TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                name_key TEXT NOT NULL,
+                token_prefix TEXT NOT NULL,
+                token_hash BLOB NOT NULL UNIQUE,
+                status TEXT NOT NULL,
+                created_date INTEGER NOT NULL,
+                last_used_date INTEGER,
+                FOREIGN KEY (account_id, user_key) REFERENCES users(account_id, user_key));
+            CREATE UNIQUE INDEX IF NOT EXISTS ux_tokens_user_name ON tokens (account_id, user_key, name_key);
+            CREATE INDEX IF NOT EXISTS ix_tokens_account_order ON tokens (account_id, created_date, id);
+            """);
+    }
+
+    /// <summary>The key that signs queryTokens; kept in the database so tokens survive a restart.</summary>
+    public byte[] GetOrCreateSigningKey()
+    {
+        using var connection = Open();
+        using var select = Command(connection, "SELECT value FROM meta WHERE key = 'query-token-key'");
+        if (select.ExecuteScalar() is byte[] existing) { return existing; }
+        var key = RandomNumberGenerator.GetBytes(32);
+        using var insert = Command(connection, "INSERT OR IGNORE INTO meta (key, value) VALUES ('query-token-key', $v)");
+        insert.Parameters.AddWithValue("$v", key);
+        insert.ExecuteNonQuery();
+        return (byte[])select.ExecuteScalar()!;
+    }
+
+    public void EnsureUser(string accountId, string userId, bool isAdmin, bool apiAccess)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction();
+        EnsureUser(connection, tx, accountId, userId, isAdmin, apiAccess);
+        tx.Commit();
+    }
+
+    private static void EnsureUser(SqliteConnection connection, SqliteTransaction tx, string accountId, string userId, bool isAdmin, bool apiAccess)
+    {
+        using var account = Command(connection, "INSERT OR IGNORE INTO accounts (account_id, name) VALUES ($a, $a)", tx);
+        account.Parameters.AddWithValue("$a", accountId);
+        account.ExecuteNonQuery();
+        using var user = Command(connection, """
+            INSERT INTO users (account_id, user_key, user_id, is_admin, api_access) VALUES ($a, $k, $u, $admin, $access)
+            ON CONFLICT (account_id, user_key) DO UPDATE SET is_admin = $admin, api_access = $access
+            """, tx);
+        user.Parameters.AddWithValue("$a", accountId);
+        user.Parameters.AddWithValue("$k", Keys.Fold(userId));
+        user.Parameters.AddWithValue("$u", userId);
+        user.Parameters.AddWithValue("$admin", isAdmin ? 1 : 0);
+        user.Parameters.AddWithValue("$access", apiAccess ? 1 : 0);
+        user.ExecuteNonQuery();
+    }
+
+    public string? GetAccountName(string accountId)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT name FROM accounts WHERE account_id = $a");
+        command.Parameters.AddWithValue("$a", accountId);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// <summary>
+    /// The caller behind a user id and token value, or null for any failure (one answer for all: no hint which part was wrong).
+    /// Records lastUsedDate at most once a minute per token.
+    /// </summary>
+    public Caller? Authenticate(string userId, string tokenValue, DateTimeOffset now)
+    {
+        var hash = Secrets.Hash(tokenValue);
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT t.id, t.user_key, t.token_hash, t.status, t.last_used_date, t.account_id, u.user_id, u.is_admin, u.api_access
+            FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.user_key = t.user_key
+            WHERE t.token_hash = $h
+            """);
+        command.Parameters.AddWithValue("$h", hash);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) { return null; }
+        var storedHash = (byte[])reader["token_hash"];
+        var userMatches = string.Equals(reader.GetString(1), Keys.Fold(userId), StringComparison.Ordinal);
+        if (!CryptographicOperations.FixedTimeEquals(storedHash, hash) | !userMatches || reader.GetString(3) != TokenStatus.Enabled)
+        {
+            return null;
+        }
+        var caller = new Caller(reader.GetString(5), reader.GetString(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetString(0));
+        long? lastUsed = reader.IsDBNull(4) ? null : reader.GetInt64(4);
+        reader.Close();
+        var nowSeconds = now.ToUnixTimeSeconds();
+        if (lastUsed is null || nowSeconds - lastUsed.Value >= 60)
+        {
+            using var touch = Command(connection, "UPDATE tokens SET last_used_date = $now WHERE id = $id");
+            touch.Parameters.AddWithValue("$now", nowSeconds);
+            touch.Parameters.AddWithValue("$id", caller.TokenId);
+            touch.ExecuteNonQuery();
+        }
+        return caller;
+    }
+
+    /// <summary>Creates a token for the user; the limit check and the insert are one transaction.</summary>
+    public (TokenRecord Token, string Value) Create(string accountId, string userId, string name, int maxTokensPerUser, DateTimeOffset now)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        var result = Insert(connection, tx, accountId, userId, name, maxTokensPerUser, now.ToUnixTimeSeconds(), null);
+        tx.Commit();
+        return result;
+    }
+
+    /// <summary>For add-user: the account and user are created if missing, then given a token (no limit: it bootstraps).</summary>
+    public (TokenRecord Token, string Value) AddUserWithToken(string accountId, string userId, bool isAdmin, bool apiAccess, string tokenName, DateTimeOffset now)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        EnsureUser(connection, tx, accountId, userId, isAdmin, apiAccess);
+        var result = Insert(connection, tx, accountId, userId, tokenName, int.MaxValue, now.ToUnixTimeSeconds(), null);
+        tx.Commit();
+        return result;
+    }
+
+    /// <summary>Bulk data for demos and benchmarks, in one transaction with one prepared statement.</summary>
+    public int Seed(string accountId, int users, int tokensPerUser, DateTimeOffset now, int randomSeed = 42)
+    {
+        var random = new Random(randomSeed);
+        var nowSeconds = now.ToUnixTimeSeconds();
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        using var insert = Command(connection, """
+            INSERT INTO tokens (id, account_id, user_key, user_id, name, name_key, token_prefix, token_hash, status, created_date, last_used_date)
+            VALUES ($id, $a, $uk, $u, $n, $nk, $p, $h, $s, $c, $l)
+            """, tx);
+        var parameters = new[] { "$id", "$a", "$uk", "$u", "$n", "$nk", "$p", "$h", "$s", "$c", "$l" }
+            .Select(p => insert.Parameters.Add(p, SqliteType.Text)).ToArray();
+        insert.Prepare();
+        var count = 0;
+        for (var u = 1; u <= users; u++)
+        {
+            var userId = $"user{u:D5}@{accountId.ToLowerInvariant()}.example";
+            EnsureUser(connection, tx, accountId, userId, isAdmin: false, apiAccess: true);
+            for (var k = 1; k <= tokensPerUser; k++)
+            {
+                var value = Secrets.NewTokenValue();
+                var created = nowSeconds - random.NextInt64(86_400, 400L * 86_400);
+                long? lastUsed = random.Next(3) == 0 ? null : random.NextInt64(created, nowSeconds);
+                var name = $"seed-{k:D3}";
+                object[] values =
+                [
+                    Secrets.NewId(), accountId, Keys.Fold(userId), userId, name, Keys.Fold(name), Secrets.Prefix(value),
+                    Secrets.Hash(value), random.Next(10) == 0 ? TokenStatus.Disabled : TokenStatus.Enabled, created,
+                    lastUsed is null ? DBNull.Value : lastUsed.Value,
+                ];
+                for (var i = 0; i < values.Length; i++) { parameters[i].Value = values[i]; }
+                insert.ExecuteNonQuery();
+                count++;
+            }
+        }
+        tx.Commit();
+        return count;
+    }
+
+    private static (TokenRecord, string) Insert(SqliteConnection connection, SqliteTransaction tx, string accountId, string userId, string name, int maxTokensPerUser, long now, long? lastUsed)
+    {
+        var userKey = Keys.Fold(userId);
+        using (var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n", tx))
+        {
+            exists.Parameters.AddWithValue("$a", accountId);
+            exists.Parameters.AddWithValue("$u", userKey);
+            exists.Parameters.AddWithValue("$n", Keys.Fold(name));
+            if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(name); }
+        }
+        using (var count = Command(connection, "SELECT COUNT(*) FROM tokens WHERE account_id = $a AND user_key = $u", tx))
+        {
+            count.Parameters.AddWithValue("$a", accountId);
+            count.Parameters.AddWithValue("$u", userKey);
+            if ((long)count.ExecuteScalar()! >= maxTokensPerUser) { throw ApiError.TokenLimitReached(maxTokensPerUser); }
+        }
+        var value = Secrets.NewTokenValue();
+        var record = new TokenRecord(Secrets.NewId(), accountId, userId, name, Secrets.Prefix(value), TokenStatus.Enabled, now, lastUsed);
+        using var insert = Command(connection, """
+            INSERT INTO tokens (id, account_id, user_key, user_id, name, name_key, token_prefix, token_hash, status, created_date, last_used_date)
+            VALUES ($id, $a, $uk, $u, $n, $nk, $p, $h, $s, $c, NULL)
+            """, tx);
+        insert.Parameters.AddWithValue("$id", record.Id);
+        insert.Parameters.AddWithValue("$a", accountId);
+        insert.Parameters.AddWithValue("$uk", userKey);
+        insert.Parameters.AddWithValue("$u", userId);
+        insert.Parameters.AddWithValue("$n", name);
+        insert.Parameters.AddWithValue("$nk", Keys.Fold(name));
+        insert.Parameters.AddWithValue("$p", record.TokenPrefix);
+        insert.Parameters.AddWithValue("$h", Secrets.Hash(value));
+        insert.Parameters.AddWithValue("$s", record.Status);
+        insert.Parameters.AddWithValue("$c", now);
+        insert.ExecuteNonQuery();
+        return (record, value);
+    }
+
+    /// <summary>The token if the caller may see it: their own, or any of the account's for an administrator.</summary>
+    public TokenRecord? GetVisible(Caller caller, string id)
+    {
+        using var connection = Open();
+        return GetVisible(connection, null, caller, id);
+    }
+
+    private static TokenRecord? GetVisible(SqliteConnection connection, SqliteTransaction? tx, Caller caller, string id)
+    {
+        using var command = Command(connection, $"SELECT {Columns} FROM tokens WHERE id = $id AND account_id = $a AND ($admin OR user_key = $me)", tx);
+        command.Parameters.AddWithValue("$id", id);
+        AddVisibility(command, caller);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadToken(reader) : null;
+    }
+
+    public IReadOnlyList<TokenRecord> GetVisible(Caller caller, IReadOnlyList<string> ids)
+    {
+        using var connection = Open();
+        return ids.Select(id => GetVisible(connection, null, caller, id)).Where(t => t is not null).ToList()!;
+    }
+
+    /// <summary>Renames and/or changes the status. Renaming stays with the owner; status changes with the owner or an administrator.</summary>
+    public TokenRecord Update(Caller caller, string id, string? newName, string? newStatus)
+    {
+        using var connection = Open();
+        using var tx = connection.BeginTransaction(deferred: false);
+        var token = GetVisible(connection, tx, caller, id) ?? throw ApiError.TokenNotFound(id);
+        var isOwner = Keys.Fold(token.UserId) == caller.UserKey;
+        if (newName is not null && !isOwner)
+        {
+            throw ApiError.Forbidden("Only the token's owner can rename it.");
+        }
+        if (newName is not null && Keys.Fold(newName) != Keys.Fold(token.Name))
+        {
+            using var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n AND id <> $id", tx);
+            exists.Parameters.AddWithValue("$a", token.AccountId);
+            exists.Parameters.AddWithValue("$u", Keys.Fold(token.UserId));
+            exists.Parameters.AddWithValue("$n", Keys.Fold(newName));
+            exists.Parameters.AddWithValue("$id", id);
+            if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(newName); }
+        }
+        var updated = token with { Name = newName ?? token.Name, Status = newStatus ?? token.Status };
+        using var update = Command(connection, "UPDATE tokens SET name = $n, name_key = $nk, status = $s WHERE id = $id", tx);
+        update.Parameters.AddWithValue("$n", updated.Name);
+        update.Parameters.AddWithValue("$nk", Keys.Fold(updated.Name));
+        update.Parameters.AddWithValue("$s", updated.Status);
+        update.Parameters.AddWithValue("$id", id);
+        update.ExecuteNonQuery();
+        tx.Commit();
+        return updated;
+    }
+
+    public void Delete(Caller caller, string id)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "DELETE FROM tokens WHERE id = $id AND account_id = $a AND ($admin OR user_key = $me)");
+        command.Parameters.AddWithValue("$id", id);
+        AddVisibility(command, caller);
+        if (command.ExecuteNonQuery() == 0) { throw ApiError.TokenNotFound(id); }
+    }
+
+    /// <summary>The number of tokens the caller may see that match the filter.</summary>
+    public long Count(Caller caller, SqlFilter filter)
+    {
+        using var connection = Open();
+        using var command = Command(connection, $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})");
+        AddVisibility(command, caller);
+        filter.AddParameters(command);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>
+    /// One page in (createdDate, id) order, after the given position (keyset paging: revoking tokens between pages
+    /// neither skips nor repeats any).
+    /// </summary>
+    public IReadOnlyList<TokenRecord> Page(Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
+    {
+        using var connection = Open();
+        var keyset = after is null ? "" : " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))";
+        using var command = Command(connection,
+            $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql}){keyset} ORDER BY created_date, id LIMIT $limit");
+        AddVisibility(command, caller);
+        filter.AddParameters(command);
+        if (after is { } position)
+        {
+            command.Parameters.AddWithValue("$afterCreated", position.CreatedDate);
+            command.Parameters.AddWithValue("$afterId", position.Id);
+        }
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var page = new List<TokenRecord>();
+        while (reader.Read()) { page.Add(ReadToken(reader)); }
+        return page;
+    }
+
+    private static void AddVisibility(SqliteCommand command, Caller caller)
+    {
+        command.Parameters.AddWithValue("$a", caller.AccountId);
+        command.Parameters.AddWithValue("$admin", caller.IsAdmin ? 1 : 0);
+        command.Parameters.AddWithValue("$me", caller.UserKey);
+    }
+
+    private static TokenRecord ReadToken(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+        reader.GetString(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7));
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        return connection;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = tx;
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        command.ExecuteNonQuery();
+    }
+}
