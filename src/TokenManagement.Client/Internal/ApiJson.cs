@@ -1,0 +1,358 @@
+using System.Globalization;
+using System.Security;
+using System.Text.Json;
+
+namespace TokenManagement.Client.Internal;
+
+/// <summary>
+/// Encoding and decoding of the contract's JSON (docs/api.md) with System.Text.Json's reader/writer:
+/// no reflection, exact property names, unknown properties ignored.
+/// </summary>
+internal static class ApiJson
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+
+    // ---- requests ----
+
+    public static byte[] CreateBody(string name) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteEndObject();
+    });
+
+    public static byte[] UpdateBody(string? newName, ApiTokenStatus? status) => Write(w =>
+    {
+        w.WriteStartObject();
+        if (newName is not null)
+        {
+            w.WriteString("name", newName);
+        }
+
+        if (status is not null)
+        {
+            w.WriteString("status", StatusToWire(status.Value));
+        }
+
+        w.WriteEndObject();
+    });
+
+    public static byte[] BulkBody(IEnumerable<string> ids) => Write(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "GET");
+        w.WriteStartArray("request");
+        foreach (var id in ids)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", id);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    /// <summary>{"QueryFilter":{"expression":...}} or {} for no filter.</summary>
+    public static byte[] QueryBody(QueryExpression? filter) => Write(w =>
+    {
+        w.WriteStartObject();
+        if (filter is not null)
+        {
+            w.WriteStartObject("QueryFilter");
+            w.WritePropertyName("expression");
+            WriteExpression(w, filter);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    });
+
+    /// <summary>The query for the token with this value; the value is written from a char buffer, never a string.</summary>
+    public static byte[] TokenValueQueryBody(ReadOnlySpan<char> value)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("QueryFilter");
+            w.WriteStartObject("expression");
+            w.WriteString("operator", "EQUALS");
+            w.WriteString("property", "token");
+            w.WriteStartArray("argument");
+            w.WriteStringValue(value);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        // MemoryStream.ToArray copies; clear the stream's own buffer, which also held the value.
+        var result = stream.ToArray();
+        Array.Clear(stream.GetBuffer(), 0, (int)stream.Length);
+        return result;
+    }
+
+    private static void WriteExpression(Utf8JsonWriter w, QueryExpression expression)
+    {
+        switch (expression)
+        {
+            case GroupingExpression g:
+                w.WriteStartObject();
+                w.WriteString("operator", g.Operator);
+                w.WriteStartArray("nestedExpression");
+                foreach (var nested in g.Nested ?? Array.Empty<QueryExpression>())
+                {
+                    WriteExpression(w, nested);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+                break;
+            case SimpleExpression s:
+                w.WriteStartObject();
+                w.WriteString("operator", s.Operator);
+                w.WriteString("property", s.Property);
+                w.WriteStartArray("argument");
+                foreach (var argument in s.Arguments ?? Array.Empty<string>())
+                {
+                    w.WriteStringValue(argument);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+                break;
+            default:
+                throw new ArgumentException($"Unsupported query expression type {expression.GetType().Name}.", nameof(expression));
+        }
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            write(w);
+        }
+
+        return stream.ToArray();
+    }
+
+    public static string StatusToWire(ApiTokenStatus status) => status switch
+    {
+        ApiTokenStatus.Enabled => "ENABLED",
+        ApiTokenStatus.Disabled => "DISABLED",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown token status."),
+    };
+
+    // ---- responses ----
+
+    public static ApiToken ReadToken(byte[] body) => Parse(body, ReadToken);
+
+    public static AccountInfo ReadAccount(byte[] body) => Parse(body, root => new AccountInfo
+    {
+        AccountId = OptionalString(root, "accountId") ?? "",
+        Name = OptionalString(root, "name") ?? "",
+        Status = OptionalString(root, "status") ?? "",
+    });
+
+    public static QueryPage ReadQueryPage(byte[] body) => Parse(body, root =>
+    {
+        var tokens = new List<ApiToken>();
+        if (root.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in result.EnumerateArray())
+            {
+                tokens.Add(ReadToken(item));
+            }
+        }
+
+        long total = tokens.Count;
+        if (root.TryGetProperty("numberOfResults", out var n) && n.ValueKind == JsonValueKind.Number)
+        {
+            total = n.GetInt64();
+        }
+
+        var queryToken = OptionalString(root, "queryToken");
+        return new QueryPage(tokens, total, string.IsNullOrEmpty(queryToken) ? null : queryToken);
+    });
+
+    public static IReadOnlyList<BulkItem> ReadBulk(byte[] body, int indexOffset) => Parse(body, root =>
+    {
+        var items = new List<BulkItem>();
+        if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Array)
+        {
+            var position = 0;
+            foreach (var item in response.EnumerateArray())
+            {
+                var index = item.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : position;
+                var status = item.TryGetProperty("statusCode", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : 0;
+                ApiToken? token = null;
+                if (item.TryGetProperty("Result", out var r) && r.ValueKind == JsonValueKind.Object)
+                {
+                    token = ReadToken(r);
+                }
+
+                items.Add(new BulkItem(index + indexOffset, OptionalString(item, "id") ?? token?.Id ?? "", status, token, OptionalString(item, "errorMessage")));
+                position++;
+            }
+        }
+
+        return (IReadOnlyList<BulkItem>)items;
+    });
+
+    /// <summary>The create response: the token, and its value copied straight into a SecureString.</summary>
+    public static CreatedApiToken ReadCreated(byte[] body)
+    {
+        var token = ReadToken(body);
+        var value = ReadSecretProperty(body, "token");
+        if (value is null)
+        {
+            throw Undefined("the create response holds no token value");
+        }
+
+        return new CreatedApiToken(token, value);
+    }
+
+    /// <summary>The error body's code and message; nulls when the body is not the contract's Error.</summary>
+    public static (string? Code, string? Message) ReadError(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null);
+            }
+
+            return (OptionalString(doc.RootElement, "code"), OptionalString(doc.RootElement, "message"));
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    private static SecureString? ReadSecretProperty(byte[] body, string propertyName)
+    {
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = reader.ValueTextEquals(propertyName);
+            reader.Read();
+            if (match && reader.TokenType == JsonTokenType.String)
+            {
+                var buffer = new char[reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length];
+                try
+                {
+                    var length = reader.CopyString(buffer);
+                    var secure = new SecureString();
+                    for (var i = 0; i < length; i++)
+                    {
+                        secure.AppendChar(buffer[i]);
+                    }
+
+                    secure.MakeReadOnly();
+                    return secure;
+                }
+                finally
+                {
+                    Array.Clear(buffer, 0, buffer.Length);
+                }
+            }
+
+            reader.Skip();
+        }
+
+        return null;
+    }
+
+    private static ApiToken ReadToken(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw Undefined("a token is not a JSON object");
+        }
+
+        return new ApiToken
+        {
+            Id = OptionalString(e, "id") ?? throw Undefined("a token has no id"),
+            AccountId = OptionalString(e, "accountId") ?? "",
+            UserId = OptionalString(e, "userId") ?? "",
+            Name = OptionalString(e, "name") ?? "",
+            TokenPrefix = OptionalString(e, "tokenPrefix") ?? "",
+            Status = ParseStatus(OptionalString(e, "status")),
+            CreatedDate = ParseDate(OptionalString(e, "createdDate"), "createdDate") ?? default,
+            LastUsedDate = ParseDate(OptionalString(e, "lastUsedDate"), "lastUsedDate"),
+        };
+    }
+
+    private static ApiTokenStatus ParseStatus(string? value)
+    {
+        if (string.Equals(value, "ENABLED", StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiTokenStatus.Enabled;
+        }
+
+        if (string.Equals(value, "DISABLED", StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiTokenStatus.Disabled;
+        }
+
+        throw Undefined($"a token has the unknown status '{value}'");
+    }
+
+    private static DateTimeOffset? ParseDate(string? value, string property)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
+        {
+            return date;
+        }
+
+        throw Undefined($"a token's {property} '{value}' is not a date");
+    }
+
+    private static string? OptionalString(JsonElement e, string property) =>
+        e.TryGetProperty(property, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    private static T Parse<T>(byte[] body, Func<JsonElement, T> read)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Undefined("the response is not a JSON object");
+            }
+
+            return read(doc.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            // The reader's message is not repeated: it may quote part of the body.
+            throw new ApiException(ApiErrorKind.ServerError, "The service answered with a body that is not valid JSON. Check that the URI points to the token service.", null, null, ex.InnerException);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException || ex is FormatException)
+        {
+            throw new ApiException(ApiErrorKind.ServerError, "The service answered with JSON of an unexpected shape. Check that the URI points to the token service.", null, null, ex.InnerException);
+        }
+    }
+
+    private static ApiException Undefined(string what) =>
+        new(ApiErrorKind.ServerError, $"The service answered with an unexpected response: {what}. Check that the URI points to the token service.");
+}
