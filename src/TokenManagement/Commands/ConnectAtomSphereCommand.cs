@@ -1,0 +1,181 @@
+using System.Management.Automation;
+using System.Security;
+using TokenManagement.Infrastructure;
+using Api = TokenManagement.Client;
+
+namespace TokenManagement.Commands;
+
+[Cmdlet(VerbsCommunications.Connect, "AtomSphere")]
+[OutputType(typeof(AtomSphereConnection))]
+public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
+{
+    internal const string DefaultRoot = "https://api.boomi.com";
+    internal const string UserIdPrefix = "BOOMI_TOKEN.";
+    private const string AccountVariable = "BOOMI_ACCOUNT_ID";
+    private const string UserVariable = "BOOMI_USERNAME";
+    private const string TokenVariable = "BOOMI_API_TOKEN";
+    private const string UriVariable = "BOOMI_API_URI";
+
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string? AccountId { get; set; }
+
+    /// <summary>User name: the user id (with or without BOOMI_TOKEN.); password: the token.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNull]
+    public PSCredential? Credential { get; set; }
+
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Uri { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double RequestsPerSecond { get; set; } = 10;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int TimeoutSec { get; set; } = 100;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        Uri root = ResolveRoot();
+        (string accountId, string userId, SecureString token) = ResolveCredential();
+
+        var client = new Api.AtomSphereClient(new Api.AtomSphereClientOptions
+        {
+            Root = root,
+            AccountId = accountId,
+            UserId = userId,
+            Token = token,
+            Timeout = TimeSpan.FromSeconds(TimeoutSec),
+            RequestsPerSecond = RequestsPerSecond,
+            RequestObserver = RequestLog.Forward,
+        });
+        string? ownTokenId;
+        try
+        {
+            QueueVerbose($"Checking the credential of {userId} for account {accountId} at {root}.");
+            await client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+            Api.ApiToken? own = await client.FindTokenByValueAsync(token, cancellationToken).ConfigureAwait(false);
+            ownTokenId = own?.Id;
+        }
+        catch (Exception exception)
+        {
+            client.Dispose();
+            if (exception is Api.ApiException api)
+            {
+                throw new TerminatingErrorException(
+                    ApiErrors.FromApi(api, accountId, $"Could not connect to account {accountId} as {userId} at {root}"));
+            }
+
+            throw;
+        }
+
+        if (ownTokenId is null)
+        {
+            QueueWarning("The service did not show the id of this connection's own token: Disable-ApiToken and Remove-ApiToken cannot protect it.");
+        }
+
+        var session = new ConnectionSession(client, accountId, userId, root, SecureStrings.Prefix(token, 6), ownTokenId);
+        AtomSphereConnection connection = ConnectionRegistry.Add(session);
+        QueueVerbose($"Connected as {userId} to account {accountId}: connection {connection.Id} is the default.");
+        if (PassThru)
+        {
+            await WriteObjectAsync(connection).ConfigureAwait(false);
+        }
+    }
+
+    private Uri ResolveRoot()
+    {
+        Uri? uri = Uri;
+        if (uri is null)
+        {
+            string? fromEnvironment = Environment.GetEnvironmentVariable(UriVariable);
+            if (string.IsNullOrWhiteSpace(fromEnvironment))
+            {
+                return new Uri(DefaultRoot);
+            }
+
+            if (!System.Uri.TryCreate(fromEnvironment!.Trim(), UriKind.Absolute, out uri))
+            {
+                throw new TerminatingErrorException(ApiErrors.InvalidUri(fromEnvironment, $"the environment variable {UriVariable} is not an absolute URI."));
+            }
+        }
+
+        if (!uri.IsAbsoluteUri)
+        {
+            throw new TerminatingErrorException(ApiErrors.InvalidUri(uri, "it is not an absolute URI (e.g. https://api.boomi.com)."));
+        }
+
+        bool https = string.Equals(uri.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase);
+        bool http = string.Equals(uri.Scheme, System.Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase);
+        if (!https && !(http && uri.IsLoopback))
+        {
+            throw new TerminatingErrorException(ApiErrors.InvalidUri(uri, http
+                ? "http:// would send the token unencrypted; it is allowed only for a service on this machine."
+                : "only https:// (or http:// to this machine) is supported."));
+        }
+
+        return uri;
+    }
+
+    private (string AccountId, string UserId, SecureString Token) ResolveCredential()
+    {
+        var missing = new List<string>();
+        string? accountId = AccountId;
+        if (string.IsNullOrEmpty(accountId))
+        {
+            accountId = Environment.GetEnvironmentVariable(AccountVariable);
+            if (string.IsNullOrEmpty(accountId))
+            {
+                missing.Add(AccountVariable);
+            }
+        }
+
+        string? userName;
+        SecureString? token;
+        if (Credential is not null)
+        {
+            userName = Credential.UserName;
+            token = Credential.Password?.Copy();
+        }
+        else
+        {
+            userName = Environment.GetEnvironmentVariable(UserVariable);
+            string? value = Environment.GetEnvironmentVariable(TokenVariable);
+            token = string.IsNullOrEmpty(value) ? null : SecureStrings.FromPlainText(value!);
+            if (string.IsNullOrEmpty(userName))
+            {
+                missing.Add(UserVariable);
+            }
+
+            if (token is null)
+            {
+                missing.Add(TokenVariable);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new TerminatingErrorException(ApiErrors.MissingCredential(
+                $"Connect-AtomSphere needs an account id, a user id and a token. Without -AccountId and -Credential it reads " +
+                $"them from the environment, but {string.Join(", ", missing)} {(missing.Count > 1 ? "are" : "is")} not set."));
+        }
+
+        string userId = userName!.StartsWith(UserIdPrefix, StringComparison.OrdinalIgnoreCase)
+            ? userName.Substring(UserIdPrefix.Length)
+            : userName;
+        if (userId.Length == 0 || token is null || token.Length == 0)
+        {
+            throw new TerminatingErrorException(ApiErrors.MissingCredential(
+                "The credential has no user id or no token. The user name is the user id (BOOMI_TOKEN.<user> or <user>), the password the API token."));
+        }
+
+        token.MakeReadOnly();
+        return (accountId!, userId, token);
+    }
+}

@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using TokenManagement.Infrastructure;
+
+namespace TokenManagement.Commands;
+
+[Cmdlet(VerbsLifecycle.Disable, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+    DefaultParameterSetName = NameSet)]
+[OutputType(typeof(ApiToken))]
+public sealed class DisableApiTokenCommand : ApiTokenTargetCommandBase
+{
+    /// <summary>Do not ask for confirmation (-WhatIf still only reports); also disables the connection's own token, last.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private protected override bool ForceRequested => Force;
+
+    private protected override bool ProtectsOwnToken => true;
+
+    private protected override string Verb => "disable";
+
+    private protected override string DescribeAction(ApiToken token) => "Disable API token (it cannot authenticate until enabled)";
+
+    private protected override async Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken) =>
+        ApiTokenMapper.ToPublic(await Client.UpdateTokenAsync(
+            token.Id, null, ApiTokenMapper.ToClient(ApiTokenStatus.Disabled), cancellationToken).ConfigureAwait(false));
+}

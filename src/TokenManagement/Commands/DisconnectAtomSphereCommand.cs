@@ -1,0 +1,27 @@
+using System.Management.Automation;
+using TokenManagement.Infrastructure;
+
+namespace TokenManagement.Commands;
+
+[Cmdlet(VerbsCommunications.Disconnect, "AtomSphere")]
+public sealed class DisconnectAtomSphereCommand : PSCmdlet
+{
+    /// <summary>The connection to close; by default the default connection.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public AtomSphereConnection? Connection { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        AtomSphereConnection? connection = Connection ?? ConnectionRegistry.Default;
+        if (connection is null)
+        {
+            ThrowTerminatingError(ApiErrors.NotConnected(null));
+            return;
+        }
+
+        bool wasOpen = connection.State == AtomSphereConnectionState.Open;
+        ConnectionRegistry.Close(connection);
+        WriteVerbose(wasOpen ? $"Closed connection {connection.Id}." : $"Connection {connection.Id} was already closed.");
+    }
+}

@@ -1,0 +1,48 @@
+using System.Management.Automation;
+using TokenManagement.Infrastructure;
+using Api = TokenManagement.Client;
+
+namespace TokenManagement.Commands;
+
+[Cmdlet(VerbsCommon.New, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(CreatedApiToken))]
+public sealed class NewApiTokenCommand : ApiTokenCommandBase
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    public string Name { get; set; } = "";
+
+    /// <summary>Write the value as a string instead of a SecureString.</summary>
+    [Parameter]
+    public SwitchParameter AsPlainText { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        string name = Name;
+        if (ApiTokenNames.Validate(name) is { } problem)
+        {
+            await WriteErrorAsync(ApiErrors.InvalidName(name, problem)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await ShouldProcessAsync($"'{name}' (user {Session.UserId})", "Create API token").ConfigureAwait(false))
+        {
+            return;
+        }
+
+        Api.CreatedApiToken created;
+        try
+        {
+            created = await Client.CreateTokenAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Api.ApiException exception)
+        {
+            await WriteErrorAsync(ApiErrors.FromApi(exception, name, $"Could not create API token '{name}'", nameRequest: true)).ConfigureAwait(false);
+            return;
+        }
+
+        CreatedApiToken result = ApiTokenMapper.ToPublic(created, AsPlainText);
+        QueueWarning($"This is the only time the value of token '{result.Name}' is shown. Store it now; it cannot be retrieved again.");
+        await WriteObjectAsync(result).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,140 @@
+using System.Management.Automation;
+using Api = TokenManagement.Client;
+
+namespace TokenManagement.Infrastructure;
+
+/// <summary>The error ids of the module (the start of FullyQualifiedErrorId).</summary>
+internal static class ErrorIds
+{
+    public const string ApiTokenNotFound = nameof(ApiTokenNotFound);
+    public const string ApiTokenNameConflict = nameof(ApiTokenNameConflict);
+    public const string ApiTokenLimitReached = nameof(ApiTokenLimitReached);
+    public const string InvalidApiTokenName = nameof(InvalidApiTokenName);
+    public const string ApiAccessDenied = nameof(ApiAccessDenied);
+    public const string AuthenticationFailed = nameof(AuthenticationFailed);
+    public const string NotConnected = nameof(NotConnected);
+    public const string ApiTokenInUse = nameof(ApiTokenInUse);
+    public const string ServiceUnavailable = nameof(ServiceUnavailable);
+    public const string ApiRequestFailed = nameof(ApiRequestFailed);
+    public const string InvalidUri = nameof(InvalidUri);
+    public const string MissingCredential = nameof(MissingCredential);
+}
+
+/// <summary>
+/// Every ErrorRecord the module writes. <see cref="FromApi"/> holds the one table from the client's
+/// <see cref="Api.ApiErrorKind"/> to error id, category and what to do next. Messages name tokens by name and id,
+/// never by value; the client's messages never contain a value either.
+/// </summary>
+internal static class ApiErrors
+{
+    private sealed class Rule
+    {
+        public Rule(string errorId, ErrorCategory category, string advice, bool clientAdvises = true)
+        {
+            ErrorId = errorId;
+            Category = category;
+            Advice = advice;
+            ClientAdvises = clientAdvises;
+        }
+
+        public string ErrorId { get; }
+        public ErrorCategory Category { get; }
+        public string Advice { get; }
+
+        /// <summary>Whether the client's message already says what to do (else the advice is added to the message).</summary>
+        public bool ClientAdvises { get; }
+    }
+
+    private static readonly Dictionary<Api.ApiErrorKind, Rule> s_table = new()
+    {
+        [Api.ApiErrorKind.InvalidRequest] = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
+            "The service refused the request. Check the parameters; if they are right, report this with the -Verbose output.", clientAdvises: false),
+        [Api.ApiErrorKind.Unauthorized] = new(ErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError,
+            "The user id or token is wrong, or the token was disabled or revoked. Run Connect-AtomSphere with a valid token."),
+        [Api.ApiErrorKind.Forbidden] = new(ErrorIds.ApiAccessDenied, ErrorCategory.PermissionDenied,
+            "The user needs the API Access privilege; other users' tokens need Account Administration, and only a token's owner can rename it."),
+        [Api.ApiErrorKind.NotFound] = new(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound,
+            "Check the token with Get-ApiToken (-AllUsers lists other users' tokens, with Account Administration).", clientAdvises: false),
+        [Api.ApiErrorKind.NameConflict] = new(ErrorIds.ApiTokenNameConflict, ErrorCategory.ResourceExists,
+            "Choose another name, or rename or remove the existing token first."),
+        [Api.ApiErrorKind.TokenLimitReached] = new(ErrorIds.ApiTokenLimitReached, ErrorCategory.QuotaExceeded,
+            "Remove a token that is no longer used (Get-ApiToken -NotUsedSince ... | Remove-ApiToken) and try again."),
+        [Api.ApiErrorKind.Unavailable] = new(ErrorIds.ServiceUnavailable, ErrorCategory.ResourceUnavailable,
+            "The service is busy or unreachable. Try again later, or lower -RequestsPerSecond or raise -TimeoutSec in Connect-AtomSphere."),
+        [Api.ApiErrorKind.ServerError] = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
+            "The service failed. Try again later; if it persists, report it with the -Verbose output."),
+    };
+
+    // A 400 to a request whose only input is a name (create, rename) is about that name.
+    private static readonly Rule s_invalidName = new(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,
+        "Use 1 to 100 characters without control characters.", clientAdvises: false);
+
+    private static readonly Rule s_unknown = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
+        "Try again later; if it persists, report it with the -Verbose output.");
+
+    /// <summary>The record for a failed API call.</summary>
+    /// <param name="exception">The client's exception.</param>
+    /// <param name="target">The token (or its id, or the name asked for); never the cmdlet.</param>
+    /// <param name="doing">What failed, e.g. "Could not revoke API token 'x' (id 1, user u)".</param>
+    /// <param name="nameRequest">The request's only input was a token name (create, rename).</param>
+    public static ErrorRecord FromApi(Api.ApiException exception, object? target, string doing, bool nameRequest = false)
+    {
+        Rule rule = nameRequest && exception.Kind == Api.ApiErrorKind.InvalidRequest
+            ? s_invalidName
+            : s_table.TryGetValue(exception.Kind, out Rule? found) ? found : s_unknown;
+        string message = $"{doing}: {exception.Message.Trim()}";
+        if (!rule.ClientAdvises)
+        {
+            message += " " + rule.Advice;
+        }
+
+        return Create(rule.ErrorId, rule.Category, message, target, exception, rule.Advice);
+    }
+
+    public static ErrorRecord NotConnected(AtomSphereConnection? closed) =>
+        Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
+            closed is null
+                ? "Not connected. Run Connect-AtomSphere first."
+                : $"Connection {closed.Id} is closed. Run Connect-AtomSphere first.",
+            closed, null, "Run Connect-AtomSphere first.");
+
+    public static ErrorRecord InvalidName(string? name, string problem) =>
+        Create(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,
+            $"'{name}' is not a valid API token name. {problem} {s_invalidName.Advice}", name, null, s_invalidName.Advice);
+
+    public static ErrorRecord NotFound(object? target, string message) =>
+        Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound,
+            $"{message} {s_table[Api.ApiErrorKind.NotFound].Advice}", target, null, s_table[Api.ApiErrorKind.NotFound].Advice);
+
+    public static ErrorRecord TokenInUse(ApiToken token, string verb) =>
+        Create(ErrorIds.ApiTokenInUse, ErrorCategory.InvalidOperation,
+            $"Skipped API token {ApiTokenMapper.Describe(token)}: the current connection authenticates with it. " +
+            $"To {verb} it anyway, use -Force (it is processed last and the connection is then closed).",
+            token, null, "Use -Force, or connect with another token.");
+
+    public static ErrorRecord InvalidUri(object? uri, string problem) =>
+        Create(ErrorIds.InvalidUri, ErrorCategory.InvalidArgument, $"'{uri}' cannot be used as -Uri: {problem}", uri, null,
+            "Use https://, or http:// only for a service on this machine (localhost, 127.0.0.1, ::1).");
+
+    public static ErrorRecord MissingCredential(string message) =>
+        Create(ErrorIds.MissingCredential, ErrorCategory.InvalidArgument, message, null, null,
+            "Pass -AccountId and -Credential, or set the environment variables named.");
+
+    public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner, string? recommendedAction)
+    {
+        Exception exception = category switch
+        {
+            ErrorCategory.ObjectNotFound => new ItemNotFoundException(message, inner),
+            ErrorCategory.InvalidArgument => new ArgumentException(message, inner),
+            ErrorCategory.PermissionDenied or ErrorCategory.AuthenticationError => new UnauthorizedAccessException(message, inner),
+            _ => new InvalidOperationException(message, inner),
+        };
+        var record = new ErrorRecord(exception, errorId, category, target);
+        if (recommendedAction is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
+        }
+
+        return record;
+    }
+}

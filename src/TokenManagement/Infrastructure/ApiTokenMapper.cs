@@ -1,0 +1,36 @@
+using Api = TokenManagement.Client;
+
+namespace TokenManagement.Infrastructure;
+
+/// <summary>Client models to the PowerShell-facing types, and how a token is named to a person.</summary>
+internal static class ApiTokenMapper
+{
+    public static ApiToken ToPublic(Api.ApiToken token) => Fill(new ApiToken(), token);
+
+    public static CreatedApiToken ToPublic(Api.CreatedApiToken created, bool asPlainText)
+    {
+        CreatedApiToken result = Fill(new CreatedApiToken(), created.Token);
+        result.Token = asPlainText ? SecureStrings.ToPlainText(created.Value) : created.Value;
+        return result;
+    }
+
+    /// <summary>The ShouldProcess / message target: name, id and user, never the value.</summary>
+    public static string Describe(ApiToken token) => $"'{token.Name}' (id {token.Id}, user {token.UserId})";
+
+    private static T Fill<T>(T target, Api.ApiToken source)
+        where T : ApiToken
+    {
+        target.Id = source.Id;
+        target.Name = source.Name;
+        target.UserId = source.UserId;
+        target.AccountId = source.AccountId;
+        target.TokenPrefix = source.TokenPrefix;
+        target.Status = source.Status == Api.ApiTokenStatus.Disabled ? ApiTokenStatus.Disabled : ApiTokenStatus.Enabled;
+        target.CreatedDate = source.CreatedDate.UtcDateTime;
+        target.LastUsedDate = source.LastUsedDate?.UtcDateTime;
+        return target;
+    }
+
+    public static Api.ApiTokenStatus ToClient(ApiTokenStatus status) =>
+        status == ApiTokenStatus.Disabled ? Api.ApiTokenStatus.Disabled : Api.ApiTokenStatus.Enabled;
+}

@@ -1,0 +1,8 @@
+namespace TokenManagement;
+
+/// <summary>Whether an API token can authenticate.</summary>
+public enum ApiTokenStatus
+{
+    Enabled,
+    Disabled,
+}
