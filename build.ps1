@@ -46,16 +46,50 @@ $ModuleFiles = @(
 $DependencyFiles = @{
     'net8.0'         = @(
         'TokenManagement.Client.dll'
+        'Microsoft.Extensions.Configuration.Abstractions.dll'
+        'Microsoft.Extensions.Configuration.Binder.dll'
+        'Microsoft.Extensions.Configuration.dll'
+        'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
+        'Microsoft.Extensions.DependencyInjection.dll'
+        'Microsoft.Extensions.Diagnostics.Abstractions.dll'
+        'Microsoft.Extensions.Diagnostics.dll'
+        'Microsoft.Extensions.Http.dll'
+        'Microsoft.Extensions.Logging.Abstractions.dll'
+        'Microsoft.Extensions.Logging.dll'
+        'Microsoft.Extensions.Options.ConfigurationExtensions.dll'
+        'Microsoft.Extensions.Options.dll'
+        'Microsoft.Extensions.Primitives.dll'
+        'System.Diagnostics.DiagnosticSource.dll'
     )
     'netstandard2.0' = @(
         'TokenManagement.Client.dll'
+        'Microsoft.Bcl.AsyncInterfaces.dll'
+        'Microsoft.Extensions.Configuration.Abstractions.dll'
+        'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
+        'Microsoft.Extensions.DependencyInjection.dll'
+        'Microsoft.Extensions.Http.dll'
+        'Microsoft.Extensions.Logging.Abstractions.dll'
+        'Microsoft.Extensions.Logging.dll'
+        'Microsoft.Extensions.Options.dll'
+        'Microsoft.Extensions.Primitives.dll'
+        'System.Buffers.dll'
+        'System.ComponentModel.Annotations.dll'
+        'System.Diagnostics.DiagnosticSource.dll'
+        'System.IO.Pipelines.dll'
+        'System.Memory.dll'
+        'System.Numerics.Vectors.dll'
+        'System.Runtime.CompilerServices.Unsafe.dll'
+        'System.Text.Encodings.Web.dll'
+        'System.Text.Json.dll'
+        'System.Threading.Tasks.Extensions.dll'
     )
 }
 
+# A plain function on purpose: an advanced one would bind dotnet's -v and -o as PowerShell's common parameters.
 function Invoke-Native {
-    param([Parameter(Mandatory)][string]$FilePath, [Parameter(ValueFromRemainingArguments)][string[]]$Arguments)
-    & $FilePath @Arguments
-    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+    $filePath, $arguments = $args
+    & $filePath @arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$filePath $($arguments -join ' ')' failed with exit code $LASTEXITCODE." }
 }
 
 function Get-ProjectVersion {
@@ -112,7 +146,7 @@ function Build-Module {
     Set-Content -Path (Join-Path $ModuleOut 'TokenManagement.psd1') -Value $stamped -NoNewline
     Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.psm1') $ModuleOut
     Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.format.ps1xml') $ModuleOut
-    & (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
+    $null = & (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
 
     $expectedFiles = @($ModuleFiles) + @(foreach ($tfm in $ModuleFrameworks) {
             "bin/$tfm/TokenManagement.dll"
@@ -200,23 +234,182 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
-    Import-Module (Join-Path $Root 'tests/Pester/TokenServer.psm1') -Force
-    $server = Start-TokenServer
+    # The module is never loaded here: the walk-through runs in a fresh pwsh, against a local server on a temp SQLite file.
+    Import-Module (Join-Path $Root 'tests/Pester/TestHelpers.psm1') -Force
+    $demo = New-DemoEnvironment
+    $server = $demo.Server
+    $envNames = 'BOOMI_ACCOUNT_ID', 'BOOMI_USERNAME', 'BOOMI_API_TOKEN', 'BOOMI_API_URI', 'DEMO_LEAKED_TOKEN'
+    $savedEnv = @{}
+    foreach ($name in $envNames) { $savedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
     try {
         Write-Host "The token service is listening on $($server.Uri) (database $($server.Database))."
-        Write-Host 'The module walk-through comes with the module issue.'
+        Write-Host "Account $($demo.AccountId): administrator $($demo.Admin.UserId); users $(($demo.Users.UserId) -join ', ') hold some tokens."
+        $walkThrough = @'
+param([Parameter(Mandatory)][string]$ModulePath)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+function Write-Step([string]$Title, [string]$Text) {
+    Write-Host ''
+    Write-Host "=== $Title ===" -ForegroundColor Cyan
+    if ($Text) { Write-Host $Text }
+}
+function Write-Command([string]$Command) { Write-Host "PS> $Command" -ForegroundColor Yellow }
+function Invoke-Shown([scriptblock]$Block) {
+    Write-Command $Block.ToString().Trim()
+    & $Block | Out-String -Width 200 | Write-Host
+}
+function Assert-Demo([bool]$Condition, [string]$Message) {
+    if (-not $Condition) { throw "Demo check failed: $Message" }
+}
+
+try {
+    Import-Module $ModulePath
+
+    Write-Step 'Connect' ("An administrator connects. Without parameters Connect-AtomSphere reads BOOMI_ACCOUNT_ID, BOOMI_USERNAME,`n" +
+        'BOOMI_API_TOKEN and BOOMI_API_URI. The connection shows the first 6 characters of its token, never the token.')
+    Write-Command '$connection = Connect-AtomSphere -PassThru'
+    $connection = Connect-AtomSphere -PassThru
+    $connection | Format-Table | Out-String -Width 200 | Write-Host
+    Assert-Demo ("$($connection.State)" -eq 'Open') 'the connection is open'
+
+    Write-Step 'Create a token' 'The value is shown once (as a SecureString), with a warning.'
+    Write-Command '$ci = New-ApiToken -Name ''ci-pipeline'''
+    $ci = New-ApiToken -Name 'ci-pipeline'
+    $ci | Format-List Name, UserId, TokenPrefix, Status, CreatedDate, Token | Out-String -Width 200 | Write-Host
+    Assert-Demo ($ci.Token -is [securestring]) 'the value is a SecureString'
+    Write-Command 'New-ApiToken -Name ''temp-smoke-test'' -WarningAction SilentlyContinue | Out-Null'
+    New-ApiToken -Name 'temp-smoke-test' -WarningAction SilentlyContinue | Out-Null
+
+    Write-Step 'List tokens' 'Your own tokens, then (as an administrator) every user''s.'
+    Invoke-Shown { Get-ApiToken | Format-Table }
+    Invoke-Shown { Get-ApiToken -AllUsers | Format-Table }
+    Assert-Demo (@(Get-ApiToken -AllUsers).Count -ge 7) 'the administrator sees every user''s tokens'
+
+    Write-Step 'Rename a token' ''
+    Invoke-Shown { Rename-ApiToken -Name 'ci-pipeline' -NewName 'ci-pipeline-2026' -PassThru | Format-Table }
+    Assert-Demo (@(Get-ApiToken -Name 'ci-pipeline-2026').Count -eq 1) 'the token has its new name'
+
+    Write-Step 'Disable and enable a token' 'A disabled token cannot authenticate until it is enabled again.'
+    Invoke-Shown { Disable-ApiToken -Name 'ci-pipeline-2026' -PassThru | Format-Table }
+    Assert-Demo ("$((Get-ApiToken -Name 'ci-pipeline-2026').Status)" -eq 'Disabled') 'the token is disabled'
+    Invoke-Shown { Enable-ApiToken -Name 'ci-pipeline-2026' -PassThru | Format-Table }
+    Assert-Demo ("$((Get-ApiToken -Name 'ci-pipeline-2026').Status)" -eq 'Enabled') 'the token is enabled'
+
+    Write-Step 'Revoke a token: first ask what would happen' 'Revoking is permanent, so Remove-ApiToken asks for confirmation; -WhatIf only reports.'
+    Invoke-Shown { Remove-ApiToken -Name 'ci-pipeline-2026' -WhatIf }
+    Invoke-Shown { Get-ApiToken -Name 'ci-pipeline-2026' | Format-Table }
+    Assert-Demo (@(Get-ApiToken -Name 'ci-pipeline-2026').Count -eq 1) '-WhatIf changed nothing'
+
+    Write-Step 'Revoke it for real' 'In a script, -Confirm:$false answers the confirmation. Remove-ApiToken is also available as Revoke-ApiToken.'
+    Invoke-Shown { Remove-ApiToken -Name 'ci-pipeline-2026' -Confirm:$false -PassThru | Format-Table }
+    Invoke-Shown { Get-ApiToken | Format-Table }
+    Assert-Demo (@(Get-ApiToken -Name 'ci-pipeline*').Count -eq 0) 'the token is gone'
+
+    Write-Step 'Bulk-revoke through the pipeline' 'Every user''s temporary tokens, found with a wildcard, revoked in one pipeline.'
+    Invoke-Shown { Get-ApiToken -AllUsers -Name 'temp-*' | Format-Table }
+    $temporary = @(Get-ApiToken -AllUsers -Name 'temp-*')
+    Assert-Demo ($temporary.Count -ge 3) 'there are temporary tokens to revoke'
+    Invoke-Shown { Get-ApiToken -AllUsers -Name 'temp-*' | Remove-ApiToken -Confirm:$false -PassThru | Format-Table }
+    Assert-Demo (@(Get-ApiToken -AllUsers -Name 'temp-*').Count -eq 0) 'every temporary token is gone'
+
+    Write-Step 'A leaked token' 'Someone pasted a token value into a chat. Find whose it is by its value, then revoke it.'
+    Write-Command '$leaked = Read-Host -AsSecureString ''Leaked token''   # here: read from DEMO_LEAKED_TOKEN'
+    $leaked = [securestring]::new()
+    foreach ($c in $env:DEMO_LEAKED_TOKEN.ToCharArray()) { $leaked.AppendChar($c) }
+    $env:DEMO_LEAKED_TOKEN = $null
+    Invoke-Shown { Get-ApiToken -AllUsers -Token $leaked | Format-Table }
+    $found = @(Get-ApiToken -AllUsers -Token $leaked)
+    Assert-Demo ($found.Count -eq 1) 'the leaked token is found by its value'
+    Invoke-Shown { Remove-ApiToken -Token $leaked -Confirm:$false -PassThru | Format-Table }
+    Assert-Demo (@(Get-ApiToken -AllUsers -Token $leaked -ErrorAction SilentlyContinue).Count -eq 0) 'the leaked token is revoked'
+    Assert-Demo (@(Get-ApiToken -AllUsers -Id $found[0].Id -ErrorAction SilentlyContinue).Count -eq 0) 'the leaked token is gone'
+
+    Write-Step 'What is left' ''
+    Invoke-Shown { Get-ApiToken -AllUsers | Format-Table }
+    Invoke-Shown { Disconnect-AtomSphere }
+    Invoke-Shown { Get-AtomSphereConnection | Format-Table }
+
+    Write-Host ''
+    Write-Host 'The walk-through completed.' -ForegroundColor Green
+    exit 0
+}
+catch {
+    Write-Host ''
+    Write-Host "The walk-through FAILED: $($_.Exception.Message)" -ForegroundColor Red
+    Write-Host ($_ | Out-String)
+    Write-Host $_.ScriptStackTrace
+    exit 1
+}
+'@
+        $walkThroughPath = Join-Path $server.WorkPath 'demo.ps1'
+        Set-Content -Path $walkThroughPath -Value $walkThrough
+        $env:BOOMI_ACCOUNT_ID = $demo.AccountId
+        $env:BOOMI_USERNAME = $demo.Admin.UserId
+        $env:BOOMI_API_TOKEN = $demo.Admin.Token
+        $env:BOOMI_API_URI = $server.Uri
+        $env:DEMO_LEAKED_TOKEN = $demo.Leaked
+        Push-Location $Root
+        try { & dotnet pwsh -NoProfile -NonInteractive -File $walkThroughPath -ModulePath (Join-Path $ModuleOut 'TokenManagement.psd1') }
+        finally { Pop-Location }
+        if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
     }
-    finally { $server | Stop-TokenServer }
+    finally {
+        foreach ($name in $envNames) { [Environment]::SetEnvironmentVariable($name, $savedEnv[$name]) }
+        $server | Stop-TokenServer
+    }
 }
 
 function Invoke-Sandbox {
     Invoke-Build
-    throw 'The sandbox comes with the module issue.'
+    # The module is loaded only in the interactive child pwsh, connected as the administrator of a local server.
+    Import-Module (Join-Path $Root 'tests/Pester/TestHelpers.psm1') -Force
+    $demo = New-DemoEnvironment
+    $server = $demo.Server
+    $envNames = 'BOOMI_ACCOUNT_ID', 'BOOMI_USERNAME', 'BOOMI_API_TOKEN', 'BOOMI_API_URI', 'DEMO_LEAKED_TOKEN'
+    $savedEnv = @{}
+    foreach ($name in $envNames) { $savedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
+    try {
+        $modulePath = (Join-Path $ModuleOut 'TokenManagement.psd1').Replace("'", "''")
+        $startup = @"
+Import-Module '$modulePath'
+`$connection = Connect-AtomSphere -PassThru
+`$leaked = [securestring]::new(); foreach (`$c in `$env:DEMO_LEAKED_TOKEN.ToCharArray()) { `$leaked.AppendChar(`$c) }
+`$env:DEMO_LEAKED_TOKEN = `$null
+Write-Host ''
+Write-Host 'TokenManagement sandbox' -ForegroundColor Cyan
+Write-Host "Connected to `$(`$connection.Uri) as `$(`$connection.UserId) (an administrator of account `$(`$connection.AccountId))."
+Write-Host 'alice@acme.example and bob@acme.example hold some tokens; `$leaked holds the value of one of them.'
+Write-Host 'Try:'
+Write-Host '  Get-ApiToken -AllUsers | Format-Table'
+Write-Host '  New-ApiToken -Name ''my-token'''
+Write-Host '  Rename-ApiToken -Name ''my-token'' -NewName ''my-renamed-token'' -PassThru'
+Write-Host '  Disable-ApiToken -Name ''my-renamed-token'' -PassThru'
+Write-Host '  Get-ApiToken -AllUsers -Name ''temp-*'' | Remove-ApiToken -WhatIf'
+Write-Host '  Get-ApiToken -AllUsers -Token `$leaked | Remove-ApiToken'
+Write-Host '  Get-Help Remove-ApiToken -Examples; Get-Help about_TokenManagement'
+Write-Host 'The local server stops when you leave this shell (exit).'
+"@
+        $startupPath = Join-Path $server.WorkPath 'sandbox.ps1'
+        Set-Content -Path $startupPath -Value $startup
+        $env:BOOMI_ACCOUNT_ID = $demo.AccountId
+        $env:BOOMI_USERNAME = $demo.Admin.UserId
+        $env:BOOMI_API_TOKEN = $demo.Admin.Token
+        $env:BOOMI_API_URI = $server.Uri
+        $env:DEMO_LEAKED_TOKEN = $demo.Leaked
+        Push-Location $Root
+        try { & dotnet pwsh -NoProfile -NoExit -Command ". '$($startupPath.Replace("'", "''"))'" }
+        finally { Pop-Location }
+    }
+    finally {
+        foreach ($name in $envNames) { [Environment]::SetEnvironmentVariable($name, $savedEnv[$name]) }
+        $server | Stop-TokenServer
+    }
 }
 
 function Invoke-Benchmark {
     Invoke-Build
-    Write-Host 'The benchmarks come with the bulk-performance issue; nothing is measured yet.'
+    & (Join-Path $Root 'tests/Benchmarks/Benchmarks.ps1')
 }
 
 switch ($Task) {

@@ -6,15 +6,11 @@ namespace TokenManagement.Commands;
 [Cmdlet(VerbsLifecycle.Disable, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
     DefaultParameterSetName = NameSet)]
 [OutputType(typeof(ApiToken))]
-public sealed class DisableApiTokenCommand : ApiTokenTargetCommandBase
+public sealed class DisableApiTokenCommand : ApiTokenBulkCommandBase
 {
-    /// <summary>Do not ask for confirmation (-WhatIf still only reports); also disables the connection's own token, last.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    private protected override bool ForceRequested => Force;
-
     private protected override bool ProtectsOwnToken => true;
+
+    private protected override string ProgressActivity => "Disabling API tokens";
 
     private protected override string Verb => "disable";
 

@@ -6,13 +6,9 @@ namespace TokenManagement.Commands;
 [Cmdlet(VerbsLifecycle.Enable, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
     DefaultParameterSetName = NameSet)]
 [OutputType(typeof(ApiToken))]
-public sealed class EnableApiTokenCommand : ApiTokenTargetCommandBase
+public sealed class EnableApiTokenCommand : ApiTokenBulkCommandBase
 {
-    /// <summary>Do not ask for confirmation (-WhatIf still only reports).</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    private protected override bool ForceRequested => Force;
+    private protected override string ProgressActivity => "Enabling API tokens";
 
     private protected override string Verb => "enable";
 

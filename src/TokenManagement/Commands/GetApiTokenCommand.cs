@@ -66,6 +66,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         Api.QueryExpression? filter = BuildFilter();
         ulong skipped = 0;
         ulong written = 0;
+        long received = 0;
         bool complete = true;
         bool firstPage = true;
         try
@@ -78,6 +79,8 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
                 }
 
                 firstPage = false;
+                received += page.Tokens.Count;
+                ReportProgress(received, page.NumberOfResults, completed: page.QueryToken is null);
                 foreach (Api.ApiToken token in page.Tokens)
                 {
                     if (!MatchesLocally(token, names, users))
@@ -112,6 +115,10 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         {
             await WriteErrorAsync(ApiErrors.FromApi(exception, null, "Could not list API tokens")).ConfigureAwait(false);
             return;
+        }
+        finally
+        {
+            ReportProgress(received, received, completed: true);
         }
 
         if (!complete)
@@ -150,6 +157,29 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         {
             await WriteErrorAsync(ApiErrors.NotFound(id, $"No API token with id '{id}' matches.")).ConfigureAwait(false);
         }
+    }
+
+    private const int ProgressActivityId = 900;
+    private bool _progressShown;
+
+    /// <summary>A listing of more than one page shows how far it is; $ProgressPreference applies.</summary>
+    private void ReportProgress(long received, long total, bool completed)
+    {
+        if (completed)
+        {
+            if (_progressShown)
+            {
+                QueueProgress(new ProgressRecord(ProgressActivityId, "Listing API tokens", $"{received} received") { RecordType = ProgressRecordType.Completed });
+            }
+
+            return;
+        }
+
+        _progressShown = true;
+        QueueProgress(new ProgressRecord(ProgressActivityId, "Listing API tokens", $"{received} of {total} received")
+        {
+            PercentComplete = total > 0 ? (int)Math.Min(100, received * 100 / total) : -1,
+        });
     }
 
     /// <summary>Whose tokens: -UserId, or everyone's with -AllUsers, or the caller's own.</summary>

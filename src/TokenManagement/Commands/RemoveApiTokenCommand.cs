@@ -8,22 +8,18 @@ namespace TokenManagement.Commands;
     DefaultParameterSetName = NameSet)]
 [Alias("Revoke-ApiToken")]
 [OutputType(typeof(ApiToken))]
-public sealed class RemoveApiTokenCommand : ApiTokenTargetCommandBase
+public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
 {
     /// <summary>The token that has this value (e.g. a leaked one).</summary>
     [Parameter(Mandatory = true, ParameterSetName = TokenSet)]
     [ValidateNotNull]
     public SecureString Token { get; set; } = null!;
 
-    /// <summary>Do not ask for confirmation (-WhatIf still only reports); also revokes the connection's own token, last.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    private protected override bool ForceRequested => Force;
-
     private protected override bool ProtectsOwnToken => true;
 
     private protected override SecureString? TokenValue => Token;
+
+    private protected override string ProgressActivity => "Revoking API tokens";
 
     private protected override string Verb => "revoke";
 

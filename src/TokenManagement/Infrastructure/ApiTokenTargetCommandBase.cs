@@ -62,6 +62,16 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
     /// <summary>The request; returns the token to write with -PassThru.</summary>
     private protected abstract Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken);
 
+    /// <summary>How many requests may be in flight at once; 1 = each item finishes before the next starts.</summary>
+    private protected virtual int MaxInFlight => 1;
+
+    /// <summary>The progress activity of a bulk run, e.g. "Revoking API tokens".</summary>
+    private protected virtual string ProgressActivity => $"Processing API tokens ({Verb})";
+
+    private readonly List<Task> _inFlight = new();
+    private SemaphoreSlim? _slots;
+    private BulkProgress? _progress;
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         foreach (ApiToken token in await ResolveTargetsAsync(cancellationToken).ConfigureAwait(false))
@@ -80,48 +90,97 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
                 continue;
             }
 
-            await ApplyOneAsync(token, cancellationToken).ConfigureAwait(false);
+            await StartOneAsync(token, cancellationToken).ConfigureAwait(false);
         }
     }
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
+        await DrainAsync().ConfigureAwait(false);
         foreach (ApiToken token in _ownTokenLast)
         {
-            if (await ApplyOneAsync(token, cancellationToken).ConfigureAwait(false))
+            if (await StartOneAsync(token, cancellationToken).ConfigureAwait(false) is { } work && await work.ConfigureAwait(false))
             {
                 ConnectionRegistry.Close(CurrentConnection);
                 QueueWarning($"Connection {CurrentConnection.Id} used API token {ApiTokenMapper.Describe(token)} and is now closed. Run Connect-AtomSphere with another token.");
             }
         }
+
+        _progress?.Complete();
     }
 
-    /// <returns>Whether the action was done.</returns>
-    private async Task<bool> ApplyOneAsync(ApiToken token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks ShouldProcess (pipeline thread), then starts the request once one of -ThrottleLimit slots is free; results
+    /// and errors are written as each request finishes. Returns the running request, or null when declined.
+    /// </summary>
+    private async Task<Task<bool>?> StartOneAsync(ApiToken token, CancellationToken cancellationToken)
     {
         string target = ApiTokenMapper.Describe(token);
         if (!await ShouldProcessAsync(target, DescribeAction(token), ForceRequested).ConfigureAwait(false))
         {
-            return false;
+            return null;
         }
 
-        ApiToken result;
+        _slots ??= new SemaphoreSlim(MaxInFlight, MaxInFlight);
+        _progress ??= new BulkProgress(ProgressActivity, QueueProgress);
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Task<bool> work = ApplyOneAsync(token, target, cancellationToken);
+        lock (_inFlight)
+        {
+            _inFlight.RemoveAll(t => t.IsCompleted);
+            _inFlight.Add(work);
+        }
+
+        if (MaxInFlight == 1)
+        {
+            await work.ConfigureAwait(false);
+        }
+
+        return work;
+    }
+
+    /// <summary>Waits for every request still in flight (their writes are pumped meanwhile).</summary>
+    private async Task DrainAsync()
+    {
+        Task[] running;
+        lock (_inFlight)
+        {
+            running = _inFlight.ToArray();
+            _inFlight.Clear();
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    /// <returns>Whether the action was done.</returns>
+    private async Task<bool> ApplyOneAsync(ApiToken token, string target, CancellationToken cancellationToken)
+    {
         try
         {
-            result = await ApplyAsync(token, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Api.ApiException exception)
-        {
-            await WriteErrorAsync(ApiErrors.FromApi(exception, token, $"Could not {Verb} API token {target}", IsNameRequest)).ConfigureAwait(false);
-            return false;
-        }
+            ApiToken result;
+            try
+            {
+                result = await ApplyAsync(token, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Api.ApiException exception)
+            {
+                _progress!.Failed();
+                await WriteErrorAsync(ApiErrors.FromApi(exception, token, $"Could not {Verb} API token {target}", IsNameRequest)).ConfigureAwait(false);
+                return false;
+            }
 
-        if (PassThru)
-        {
-            await WriteObjectAsync(result).ConfigureAwait(false);
-        }
+            _progress!.Done();
+            if (PassThru)
+            {
+                await WriteObjectAsync(result).ConfigureAwait(false);
+            }
 
-        return true;
+            return true;
+        }
+        finally
+        {
+            _slots!.Release();
+        }
     }
 
     /// <summary>The tokens this record is about; each one that cannot be found is a non-terminating error.</summary>

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Management.Automation;
+
+namespace TokenManagement.Infrastructure;
+
+/// <summary>
+/// Write-Progress for a bulk run whose size is not known in advance (it streams from the pipeline): items done,
+/// failures and the rate. Shown from the second item on, at most a few times a second; $ProgressPreference applies.
+/// </summary>
+internal sealed class BulkProgress
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+    private static int s_nextActivityId = 1000;
+
+    private readonly object _gate = new();
+    private readonly string _activity;
+    private readonly Action<ProgressRecord> _write;
+    private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+    private readonly int _activityId = Interlocked.Increment(ref s_nextActivityId);
+    private TimeSpan? _lastWritten;
+    private int _done;
+    private int _failed;
+    private bool _shown;
+
+    public BulkProgress(string activity, Action<ProgressRecord> write)
+    {
+        _activity = activity;
+        _write = write;
+    }
+
+    public void Done() => Update(ref _done);
+
+    public void Failed() => Update(ref _failed);
+
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            if (_shown)
+            {
+                _write(new ProgressRecord(_activityId, _activity, Status()) { RecordType = ProgressRecordType.Completed });
+            }
+        }
+    }
+
+    private void Update(ref int counter)
+    {
+        lock (_gate)
+        {
+            counter++;
+            if (_done + _failed < 2 || (_lastWritten is { } last && _elapsed.Elapsed - last < Interval))
+            {
+                return;
+            }
+
+            _lastWritten = _elapsed.Elapsed;
+            _shown = true;
+            _write(new ProgressRecord(_activityId, _activity, Status()));
+        }
+    }
+
+    private string Status()
+    {
+        double seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
+        return $"{_done} done, {_failed} failed, {(_done + _failed) / seconds:F1} per second";
+    }
+}

@@ -1,0 +1,208 @@
+<#
+.SYNOPSIS
+The benchmarks of docs/performance.md: each measured against its baseline in the same run, medians of several runs.
+
+.DESCRIPTION
+Run by `./build.ps1 -Task Benchmark` after a build. Every measurement runs in a fresh pwsh (the module is never
+loaded into the build process) against a local token server started for it. Prints a markdown table and writes
+it to out/benchmark/results.md.
+#>
+[CmdletBinding()]
+param(
+    [int]$Runs = 3,
+    [string]$OutputPath
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$manifest = Join-Path $root 'out/TokenManagement/TokenManagement.psd1'
+if (-not $OutputPath) { $OutputPath = Join-Path $root 'out/benchmark/results.md' }
+Import-Module (Join-Path $root 'tests/Pester/TokenServer.psm1') -Force
+$account = 'bench-A1B2C3'
+$admin = 'admin@bench.example'
+$work = Join-Path $root 'out/benchmark'
+New-Item -ItemType Directory -Path $work -Force | Out-Null
+
+# Child scripts get the server and credential through the environment; each prints one JSON line.
+$prelude = @'
+$ErrorActionPreference = 'Stop'
+$secure = [Security.SecureString]::new(); foreach ($c in $env:TM_BENCH_TOKEN.ToCharArray()) { $secure.AppendChar($c) }
+$credential = [pscredential]::new($env:TM_BENCH_USER, $secure)
+$basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("BOOMI_TOKEN.$($env:TM_BENCH_USER):$($env:TM_BENCH_TOKEN)"))
+$base = "$($env:TM_BENCH_URI)/api/rest/v1/$($env:TM_BENCH_ACCOUNT)"
+$headers = @{ Authorization = $basic; Accept = 'application/json' }
+function Get-RawTokenIds([string]$Body) {
+    $page = Invoke-RestMethod -Method Post -Uri "$base/ApiToken/query" -Headers $headers -ContentType 'application/json' -Body $Body
+    $page.result.id
+    while ($page.PSObject.Properties['queryToken'] -and $page.queryToken) {
+        $page = Invoke-RestMethod -Method Post -Uri "$base/ApiToken/queryMore" -Headers $headers -ContentType 'text/plain' -Body $page.queryToken
+        $page.result.id
+    }
+}
+function Out-Result([double]$Seconds, [int]$Count, [int]$Errors = 0) {
+    [GC]::Collect()
+    [pscustomobject]@{ Seconds = $Seconds; Count = $Count; Errors = $Errors
+        PeakMB = [Math]::Round([Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 / 1MB, 1) } | ConvertTo-Json -Compress
+}
+'@
+
+function Invoke-Child {
+    param([Parameter(Mandatory)][string]$Body, $Server, $Credential)
+    $path = Join-Path $work ("child-" + [Guid]::NewGuid().ToString('n').Substring(0, 8) + '.ps1')
+    Set-Content -Path $path -Value ($prelude + "`n" + $Body)
+    if ($Server) {
+        $env:TM_BENCH_URI = $Server.Uri
+        $env:TM_BENCH_ACCOUNT = $account
+        $env:TM_BENCH_USER = $Credential.UserName
+        $env:TM_BENCH_TOKEN = $Credential.GetNetworkCredential().Password
+        $env:TM_BENCH_MANIFEST = $manifest
+    }
+    try {
+        Push-Location $root
+        $output = & dotnet pwsh -NoProfile -NonInteractive -File $path
+        if ($LASTEXITCODE -ne 0) { throw "A benchmark child failed ($LASTEXITCODE): $output" }
+        $output | Select-Object -Last 1 | ConvertFrom-Json
+    }
+    finally {
+        Pop-Location
+        Remove-Item $path -ErrorAction SilentlyContinue
+        Remove-Item Env:TM_BENCH_* -ErrorAction SilentlyContinue
+    }
+}
+
+function Start-SeededServer {
+    param([int]$Tokens, [int]$LatencyMs = 0, [int]$RateLimit = 0)
+    $server = Start-TokenServer -LatencyMs $LatencyMs -RateLimit $RateLimit -MaxTokensPerUser 5
+    $credential = New-TokenServerUser -Server $server -AccountId $account -UserId $admin -Admin
+    if ($Tokens -gt 0) { Add-TokenServerSeed -Server $server -AccountId $account -Users ($Tokens / 5) -TokensPerUser 5 }
+    [pscustomobject]@{ Server = $server; Credential = $credential }
+}
+
+function Get-Median([double[]]$Values) {
+    $sorted = $Values | Sort-Object
+    $n = $sorted.Count
+    if ($n % 2) { $sorted[[int][Math]::Floor($n / 2)] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
+}
+
+$rows = [Collections.Generic.List[object]]::new()
+function Add-Row([string]$Benchmark, [string]$Ours, [string]$Baseline, [string]$Ratio, [string]$Target) {
+    $rows.Add([pscustomobject]@{ Benchmark = $Benchmark; Ours = $Ours; Baseline = $Baseline; Ratio = $Ratio; Target = $Target })
+    Write-Host "$Benchmark : ours $Ours, baseline $Baseline, ratio $Ratio (target $Target)"
+}
+
+# 1. Import: cold Import-Module in a fresh pwsh, against pwsh start alone.
+$start = foreach ($i in 1..($Runs + 2)) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    & dotnet pwsh -NoProfile -NonInteractive -Command 'exit 0'
+    $sw.Elapsed.TotalMilliseconds
+}
+$import = foreach ($i in 1..($Runs + 2)) {
+    (Invoke-Child -Body @'
+$sw = [Diagnostics.Stopwatch]::StartNew()
+Import-Module $env:TM_BENCH_MANIFEST_PATH
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count 1
+'@.Replace('$env:TM_BENCH_MANIFEST_PATH', "'$manifest'")).Seconds * 1000
+}
+$startMs = Get-Median $start
+$importMs = Get-Median $import
+Add-Row 'Import-Module, cold (ms)' ('{0:F0}' -f $importMs) ('{0:F0} (pwsh start alone)' -f $startMs) ('{0:F2}' -f ($importMs / $startMs)) 'import < 150 ms'
+
+# 2. List 10,000 tokens: Get-ApiToken -AllUsers against a hand-written query/queryMore loop.
+$listing = Start-SeededServer -Tokens 10000
+try {
+    $ours = foreach ($i in 1..$Runs) {
+        Invoke-Child -Server $listing.Server -Credential $listing.Credential -Body @'
+Import-Module $env:TM_BENCH_MANIFEST
+Connect-AtomSphere -AccountId $env:TM_BENCH_ACCOUNT -Credential $credential -Uri $env:TM_BENCH_URI -RequestsPerSecond 0 | Out-Null
+$sw = [Diagnostics.Stopwatch]::StartNew()
+$count = (Get-ApiToken -AllUsers | Measure-Object).Count
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count $count
+'@
+    }
+    $small = foreach ($i in 1..$Runs) {
+        Invoke-Child -Server $listing.Server -Credential $listing.Credential -Body @'
+Import-Module $env:TM_BENCH_MANIFEST
+Connect-AtomSphere -AccountId $env:TM_BENCH_ACCOUNT -Credential $credential -Uri $env:TM_BENCH_URI -RequestsPerSecond 0 | Out-Null
+$sw = [Diagnostics.Stopwatch]::StartNew()
+$count = (Get-ApiToken -AllUsers -First 1000 | Measure-Object).Count
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count $count
+'@
+    }
+    $raw = foreach ($i in 1..$Runs) {
+        Invoke-Child -Server $listing.Server -Credential $listing.Credential -Body @'
+$sw = [Diagnostics.Stopwatch]::StartNew()
+$count = (Get-RawTokenIds '{}' | Measure-Object).Count
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count $count
+'@
+    }
+}
+finally { $listing.Server | Stop-TokenServer }
+if (@($ours | Where-Object Count -ne 10001).Count -or @($raw | Where-Object Count -ne 10001).Count) { throw 'A listing did not return all 10,001 tokens.' }
+$oursS = Get-Median $ours.Seconds; $rawS = Get-Median $raw.Seconds
+Add-Row 'List 10,000 tokens (s)' ('{0:F2}' -f $oursS) ('{0:F2} (Invoke-RestMethod loop)' -f $rawS) ('{0:F2}' -f ($oursS / $rawS)) 'within 1.2x'
+$oursMB = Get-Median $ours.PeakMB; $rawMB = Get-Median $raw.PeakMB; $smallMB = Get-Median $small.PeakMB
+Add-Row 'List 10,000: peak working set (MB)' ('{0:F0}' -f $oursMB) ('{0:F0} (Invoke-RestMethod loop)' -f $rawMB) ('{0:F2}' -f ($oursMB / $rawMB)) 'flat'
+Add-Row 'Peak working set, 10,000 vs 1,000 listed (MB)' ('{0:F0}' -f $oursMB) ('{0:F0} (-First 1000)' -f $smallMB) ('{0:F2}' -f ($oursMB / $smallMB)) 'flat (about 1.0)'
+
+# 3. Revoke 1,000 tokens through the pipeline against a sequential Invoke-RestMethod DELETE loop.
+foreach ($latency in 0, 20) {
+    $oursRuns = @(); $rawRuns = @()
+    foreach ($i in 1..$Runs) {
+        $s = Start-SeededServer -Tokens 1000 -LatencyMs $latency
+        try {
+            $oursRuns += Invoke-Child -Server $s.Server -Credential $s.Credential -Body @'
+Import-Module $env:TM_BENCH_MANIFEST
+Connect-AtomSphere -AccountId $env:TM_BENCH_ACCOUNT -Credential $credential -Uri $env:TM_BENCH_URI -RequestsPerSecond 0 | Out-Null
+$sw = [Diagnostics.Stopwatch]::StartNew()
+Get-ApiToken -AllUsers -Name 'seed-*' | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+$left = (Get-ApiToken -AllUsers -Name 'seed-*' | Measure-Object).Count
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count (1000 - $left) -Errors $failures.Count
+'@
+        }
+        finally { $s.Server | Stop-TokenServer }
+        $s = Start-SeededServer -Tokens 1000 -LatencyMs $latency
+        try {
+            $rawRuns += Invoke-Child -Server $s.Server -Credential $s.Credential -Body @'
+$sw = [Diagnostics.Stopwatch]::StartNew()
+$ids = Get-RawTokenIds '{"QueryFilter":{"expression":{"operator":"STARTS_WITH","property":"name","argument":["seed-"]}}}'
+foreach ($id in $ids) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null }
+$left = @(Get-RawTokenIds '{"QueryFilter":{"expression":{"operator":"STARTS_WITH","property":"name","argument":["seed-"]}}}').Count
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count (1000 - $left)
+'@
+        }
+        finally { $s.Server | Stop-TokenServer }
+    }
+    if (@($oursRuns + $rawRuns | Where-Object Count -ne 1000).Count) { throw "A revoke run at $latency ms did not revoke all 1,000 tokens." }
+    $o = Get-Median $oursRuns.Seconds; $r = Get-Median $rawRuns.Seconds
+    $target = if ($latency -eq 0) { 'no slower (ratio <= 1.0)' } else { 'at least 5x faster (ratio <= 0.2)' }
+    Add-Row "Revoke 1,000 at $latency ms latency (s)" ('{0:F2}, {1} errors' -f $o, ($oursRuns.Errors | Measure-Object -Sum).Sum) ('{0:F2} (sequential DELETE loop)' -f $r) ('{0:F2}' -f ($o / $r)) $target
+}
+
+# 4. Rate-limit efficiency: 300 revocations against a server limited to 10 requests/s.
+$s = Start-SeededServer -Tokens 300 -RateLimit 10
+try {
+    $rate = Invoke-Child -Server $s.Server -Credential $s.Credential -Body @'
+Import-Module $env:TM_BENCH_MANIFEST
+Connect-AtomSphere -AccountId $env:TM_BENCH_ACCOUNT -Credential $credential -Uri $env:TM_BENCH_URI | Out-Null
+Start-Sleep -Seconds 1
+$sw = [Diagnostics.Stopwatch]::StartNew()
+$tokens = @(Get-ApiToken -AllUsers -Name 'seed-*')
+$tokens | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count $tokens.Count -Errors $failures.Count
+'@
+    Start-Sleep -Milliseconds 500
+    $throttled = @(Select-String -Path $s.Server.LogPath -Pattern ' 503 ').Count
+    $requests = @(Select-String -Path $s.Server.LogPath -Pattern '/ApiToken').Count
+}
+finally { $s.Server | Stop-TokenServer }
+$achieved = $requests / $rate.Seconds
+Add-Row 'Rate-limit efficiency, 300 revocations at 10 req/s' ('{0:F2} req/s, {1} errors, {2} throttled answers' -f $achieved, $rate.Errors, $throttled) '10 req/s (the limit)' ('{0:F2}' -f ($achieved / 10)) '>= 0.9, zero errors'
+
+$table = @('| Benchmark | Ours | Baseline (same run) | Ratio | Target |', '|---|---|---|---|---|')
+$table += $rows | ForEach-Object { "| $($_.Benchmark) | $($_.Ours) | $($_.Baseline) | $($_.Ratio) | $($_.Target) |" }
+$header = "Measured $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC on $([Environment]::ProcessorCount) cores, median of $Runs runs (import: $($Runs + 2))."
+Set-Content -Path $OutputPath -Value (@($header, '') + $table)
+Write-Host ''
+Write-Host $header
+$table | ForEach-Object { Write-Host $_ }
