@@ -20,8 +20,14 @@ public sealed class AtomSphereClientOptions
     /// <summary>Client-side request rate ceiling per connection; 0 = no ceiling.</summary>
     public double RequestsPerSecond { get; set; } = 10;
 
+    /// <summary>
+    /// Ten, not the five of the platform's own connectors: a bulk runbook of hundreds of requests against a service
+    /// failing 30% of them would still lose one in a few hundred runs with five.
+    /// </summary>
+    public const int DefaultMaxRetries = 10;
+
     /// <summary>How many times a retryable failure is retried before giving up.</summary>
-    public int MaxRetries { get; set; } = 5;
+    public int MaxRetries { get; set; } = DefaultMaxRetries;
 
     /// <summary>
     /// The most time one call may spend retrying (waits and attempts together): a retry that would end later is not made.

@@ -72,10 +72,11 @@ public static class ServerApp
         finally
         {
             var caller = context.Items[CallerKey] as Caller;
-            var status = context.RequestAborted.IsCancellationRequested && context.Items.ContainsKey(AbortedKey) ? "aborted" : context.Response.StatusCode.ToString();
+            // An injected abort keeps the status the change was committed with: the client never saw it.
+            var aborted = context.Items.ContainsKey(AbortedKey) ? " connection=aborted" : "";
             // Method, path, status, duration, account, user: never a header, a body or a token value.
-            log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {status} "
-                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}");
+            log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {context.Response.StatusCode} "
+                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}");
         }
     }
 

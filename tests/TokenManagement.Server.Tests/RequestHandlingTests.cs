@@ -134,6 +134,8 @@ public sealed class RequestHandlingTests
         await Assert.ThrowsAsync<HttpRequestException>(() => alice.Post("ApiToken", new { name = "committed" }));
 
         Assert.Equal(2, server.Store.Count(new Caller("acme", "alice@acme.example", true, true, ""), SqlFilter.All));
+        await server.DisposeAsync();
+        Assert.Matches(@"POST /api/rest/v1/acme/ApiToken 200 [\d.]+ms account=acme user=alice@acme\.example connection=aborted", server.Log);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace TokenManagement.Client.Internal;
 /// <summary>Everything the retry policy needs besides the request.</summary>
 internal sealed class RetrySettings
 {
-    public int MaxRetries { get; set; } = 5;
+    public int MaxRetries { get; set; } = AtomSphereClientOptions.DefaultMaxRetries;
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(100);
     public TimeSpan Budget { get; set; } = TimeSpan.FromMinutes(2);
 

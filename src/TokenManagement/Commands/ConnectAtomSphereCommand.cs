@@ -37,6 +37,11 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int TimeoutSec { get; set; } = 100;
 
+    /// <summary>How often a throttled, unavailable or unanswered request is retried before ServiceUnavailable.</summary>
+    [Parameter]
+    [ValidateRange(0, 50)]
+    public int MaxRetries { get; set; } = Api.AtomSphereClientOptions.DefaultMaxRetries;
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -53,6 +58,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
             Token = token,
             Timeout = TimeSpan.FromSeconds(TimeoutSec),
             RequestsPerSecond = RequestsPerSecond,
+            MaxRetries = MaxRetries,
             RequestObserver = RequestLog.Forward,
         });
         string? ownTokenId;
