@@ -27,17 +27,19 @@ New-Item -ItemType Directory -Path $work -Force | Out-Null
 # Child scripts get the server and credential through the environment; each prints one JSON line.
 $prelude = @'
 $ErrorActionPreference = 'Stop'
-$secure = [Security.SecureString]::new(); foreach ($c in $env:TM_BENCH_TOKEN.ToCharArray()) { $secure.AppendChar($c) }
-$credential = [pscredential]::new($env:TM_BENCH_USER, $secure)
-$basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("BOOMI_TOKEN.$($env:TM_BENCH_USER):$($env:TM_BENCH_TOKEN)"))
-$base = "$($env:TM_BENCH_URI)/api/rest/v1/$($env:TM_BENCH_ACCOUNT)"
-$headers = @{ Authorization = $basic; Accept = 'application/json' }
+if ($env:TM_BENCH_TOKEN) {
+    $secure = [Security.SecureString]::new(); foreach ($c in $env:TM_BENCH_TOKEN.ToCharArray()) { $secure.AppendChar($c) }
+    $credential = [pscredential]::new($env:TM_BENCH_USER, $secure)
+    $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("BOOMI_TOKEN.$($env:TM_BENCH_USER):$($env:TM_BENCH_TOKEN)"))
+    $base = "$($env:TM_BENCH_URI)/api/rest/v1/$($env:TM_BENCH_ACCOUNT)"
+    $headers = @{ Authorization = $basic; Accept = 'application/json' }
+}
 function Get-RawTokenIds([string]$Body) {
     $page = Invoke-RestMethod -Method Post -Uri "$base/ApiToken/query" -Headers $headers -ContentType 'application/json' -Body $Body
-    $page.result.id
+    $page.result | ForEach-Object id
     while ($page.PSObject.Properties['queryToken'] -and $page.queryToken) {
         $page = Invoke-RestMethod -Method Post -Uri "$base/ApiToken/queryMore" -Headers $headers -ContentType 'text/plain' -Body $page.queryToken
-        $page.result.id
+        $page.result | ForEach-Object id
     }
 }
 function Out-Result([double]$Seconds, [int]$Count, [int]$Errors = 0) {
@@ -91,22 +93,29 @@ function Add-Row([string]$Benchmark, [string]$Ours, [string]$Baseline, [string]$
     Write-Host "$Benchmark : ours $Ours, baseline $Baseline, ratio $Ratio (target $Target)"
 }
 
-# 1. Import: cold Import-Module in a fresh pwsh, against pwsh start alone.
+# 1. Import: cold Import-Module in a fresh pwsh, against pwsh start alone and against an empty manifest module
+#    (psd1 + psm1, one function): what any module pays for PowerShell's module machinery on a cold start.
+$empty = Join-Path $work 'EmptyModule'
+New-Item -ItemType Directory -Path $empty -Force | Out-Null
+Set-Content -Path (Join-Path $empty 'EmptyModule.psd1') -Value "@{ ModuleVersion = '1.0'; RootModule = 'EmptyModule.psm1'; FunctionsToExport = @('Get-Nothing') }"
+Set-Content -Path (Join-Path $empty 'EmptyModule.psm1') -Value 'function Get-Nothing { }'
+$importBody = @'
+$sw = [Diagnostics.Stopwatch]::StartNew()
+Import-Module 'MODULE_PATH'
+Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count 1
+'@
 $start = foreach ($i in 1..($Runs + 2)) {
     $sw = [Diagnostics.Stopwatch]::StartNew()
     & dotnet pwsh -NoProfile -NonInteractive -Command 'exit 0'
     $sw.Elapsed.TotalMilliseconds
 }
-$import = foreach ($i in 1..($Runs + 2)) {
-    (Invoke-Child -Body @'
-$sw = [Diagnostics.Stopwatch]::StartNew()
-Import-Module $env:TM_BENCH_MANIFEST_PATH
-Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count 1
-'@.Replace('$env:TM_BENCH_MANIFEST_PATH', "'$manifest'")).Seconds * 1000
-}
+$import = foreach ($i in 1..($Runs + 2)) { (Invoke-Child -Body $importBody.Replace('MODULE_PATH', $manifest)).Seconds * 1000 }
+$emptyImport = foreach ($i in 1..($Runs + 2)) { (Invoke-Child -Body $importBody.Replace('MODULE_PATH', (Join-Path $empty 'EmptyModule.psd1'))).Seconds * 1000 }
 $startMs = Get-Median $start
 $importMs = Get-Median $import
+$emptyMs = Get-Median $emptyImport
 Add-Row 'Import-Module, cold (ms)' ('{0:F0}' -f $importMs) ('{0:F0} (pwsh start alone)' -f $startMs) ('{0:F2}' -f ($importMs / $startMs)) 'import < 150 ms'
+Add-Row 'Import-Module, cold, vs an empty module (ms)' ('{0:F0}' -f $importMs) ('{0:F0} (empty psd1 + psm1)' -f $emptyMs) ('{0:F2}' -f ($importMs / $emptyMs)) '-'
 
 # 2. List 10,000 tokens: Get-ApiToken -AllUsers against a hand-written query/queryMore loop.
 $listing = Start-SeededServer -Tokens 10000
