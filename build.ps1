@@ -173,7 +173,8 @@ function Invoke-XunitProject {
     $name = [IO.Path]::GetFileNameWithoutExtension($Project)
     $trx = Join-Path $ResultsOut "$name.trx"
     Remove-Item $trx -ErrorAction SilentlyContinue
-    & dotnet test $Project -c $Configuration --no-build --nologo --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $ResultsOut
+    # Out-Host: the runner's lines show as they come instead of joining this function's output.
+    & dotnet test $Project -c $Configuration --no-build --nologo --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $ResultsOut | Out-Host
     if (-not (Test-Path $trx)) {
         return [pscustomobject]@{ Suite = $name; Passed = 0; Failed = 1; Skipped = 0 }
     }
@@ -205,7 +206,7 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Push-Location $Root
     try {
         & dotnet pwsh -NoProfile -NonInteractive -File $scriptPath -PesterPath $pester -TestsPath (Join-Path $Root 'tests/Pester') `
-            -SummaryPath $summary -ResultPath (Join-Path $ResultsOut 'pester.xml')
+            -SummaryPath $summary -ResultPath (Join-Path $ResultsOut 'pester.xml') | Out-Host
     }
     finally { Pop-Location }
     if (-not (Test-Path $summary)) {
@@ -232,16 +233,38 @@ function Invoke-Test {
     if ($failed -gt 0) { exit 1 }
 }
 
-function Invoke-Demo {
-    Invoke-Build
-    # The module is never loaded here: the walk-through runs in a fresh pwsh, against a local server on a temp SQLite file.
+# The demo and the sandbox: a local server on a temp SQLite file with demo users, and the administrator's credential
+# in the BOOMI_* variables for a child pwsh (the module is never loaded into this build process).
+function Invoke-WithDemoServer {
+    param([Parameter(Mandatory)][scriptblock]$Child)
     Import-Module (Join-Path $Root 'tests/Pester/TestHelpers.psm1') -Force
     $demo = New-DemoEnvironment
-    $server = $demo.Server
-    $envNames = 'BOOMI_ACCOUNT_ID', 'BOOMI_USERNAME', 'BOOMI_API_TOKEN', 'BOOMI_API_URI', 'DEMO_LEAKED_TOKEN'
-    $savedEnv = @{}
-    foreach ($name in $envNames) { $savedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
+    $values = @{
+        BOOMI_ACCOUNT_ID  = $demo.AccountId
+        BOOMI_USERNAME    = $demo.Admin.UserId
+        BOOMI_API_TOKEN   = $demo.Admin.Token
+        BOOMI_API_URI     = $demo.Server.Uri
+        DEMO_LEAKED_TOKEN = $demo.Leaked
+    }
+    $saved = @{}
+    foreach ($name in $values.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    Push-Location $Root
     try {
+        foreach ($name in $values.Keys) { [Environment]::SetEnvironmentVariable($name, $values[$name]) }
+        & $Child $demo
+    }
+    finally {
+        Pop-Location
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        $demo.Server | Stop-TokenServer
+    }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Invoke-WithDemoServer {
+        param($demo)
+        $server = $demo.Server
         Write-Host "The token service is listening on $($server.Uri) (database $($server.Database))."
         Write-Host "Account $($demo.AccountId): administrator $($demo.Admin.UserId); users $(($demo.Users.UserId) -join ', ') hold some tokens."
         $walkThrough = @'
@@ -344,32 +367,17 @@ catch {
 '@
         $walkThroughPath = Join-Path $server.WorkPath 'demo.ps1'
         Set-Content -Path $walkThroughPath -Value $walkThrough
-        $env:BOOMI_ACCOUNT_ID = $demo.AccountId
-        $env:BOOMI_USERNAME = $demo.Admin.UserId
-        $env:BOOMI_API_TOKEN = $demo.Admin.Token
-        $env:BOOMI_API_URI = $server.Uri
-        $env:DEMO_LEAKED_TOKEN = $demo.Leaked
-        Push-Location $Root
-        try { & dotnet pwsh -NoProfile -NonInteractive -File $walkThroughPath -ModulePath (Join-Path $ModuleOut 'TokenManagement.psd1') }
-        finally { Pop-Location }
+        & dotnet pwsh -NoProfile -NonInteractive -File $walkThroughPath -ModulePath (Join-Path $ModuleOut 'TokenManagement.psd1')
         if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
-    }
-    finally {
-        foreach ($name in $envNames) { [Environment]::SetEnvironmentVariable($name, $savedEnv[$name]) }
-        $server | Stop-TokenServer
     }
 }
 
 function Invoke-Sandbox {
     Invoke-Build
     # The module is loaded only in the interactive child pwsh, connected as the administrator of a local server.
-    Import-Module (Join-Path $Root 'tests/Pester/TestHelpers.psm1') -Force
-    $demo = New-DemoEnvironment
-    $server = $demo.Server
-    $envNames = 'BOOMI_ACCOUNT_ID', 'BOOMI_USERNAME', 'BOOMI_API_TOKEN', 'BOOMI_API_URI', 'DEMO_LEAKED_TOKEN'
-    $savedEnv = @{}
-    foreach ($name in $envNames) { $savedEnv[$name] = [Environment]::GetEnvironmentVariable($name) }
-    try {
+    Invoke-WithDemoServer {
+        param($demo)
+        $server = $demo.Server
         $modulePath = (Join-Path $ModuleOut 'TokenManagement.psd1').Replace("'", "''")
         $startup = @"
 Import-Module '$modulePath'
@@ -392,18 +400,7 @@ Write-Host 'The local server stops when you leave this shell (exit).'
 "@
         $startupPath = Join-Path $server.WorkPath 'sandbox.ps1'
         Set-Content -Path $startupPath -Value $startup
-        $env:BOOMI_ACCOUNT_ID = $demo.AccountId
-        $env:BOOMI_USERNAME = $demo.Admin.UserId
-        $env:BOOMI_API_TOKEN = $demo.Admin.Token
-        $env:BOOMI_API_URI = $server.Uri
-        $env:DEMO_LEAKED_TOKEN = $demo.Leaked
-        Push-Location $Root
-        try { & dotnet pwsh -NoProfile -NoExit -Command ". '$($startupPath.Replace("'", "''"))'" }
-        finally { Pop-Location }
-    }
-    finally {
-        foreach ($name in $envNames) { [Environment]::SetEnvironmentVariable($name, $savedEnv[$name]) }
-        $server | Stop-TokenServer
+        & dotnet pwsh -NoProfile -NoExit -Command ". '$($startupPath.Replace("'", "''"))'"
     }
 }
 
