@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'TokenManagement.psm1'
+    RootModule           = 'bin/TokenManagement.dll'
     ModuleVersion        = '0.0.0'
     GUID                 = '5d1f7c3e-8a2b-4e6f-9c41-2b7d3e9a6f18'
     Author               = 'TokenManagement contributors'

@@ -33,12 +33,12 @@ $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'TokenManagement'
 $ServerOut = Join-Path $Out 'server'
 $ResultsOut = Join-Path $Out 'test-results'
-$ModuleFrameworks = 'net8.0', 'netstandard2.0'
 
 # The module folder is assembled from this list and nothing else: a missing or unexpected file fails the build.
 $ModuleFiles = @(
     'TokenManagement.psd1'
-    'TokenManagement.psm1'
+    'bin/TokenManagement.dll'
+    'bin/TokenManagement.Loader.dll'
     'TokenManagement.format.ps1xml'
     'en-US/TokenManagement.dll-Help.xml'
     'en-US/about_TokenManagement.help.txt'
@@ -118,15 +118,15 @@ function Invoke-Build {
 function Build-Module {
     $staging = Join-Path $Out 'obj/module'
     Remove-Item -Recurse -Force $ModuleOut, $staging -ErrorAction SilentlyContinue
-    New-Item -ItemType Directory -Path $ModuleOut | Out-Null
+    $bin = Join-Path $ModuleOut 'bin'
+    New-Item -ItemType Directory -Path $bin | Out-Null
 
-    foreach ($tfm in $ModuleFrameworks) {
+    # bin/: the cmdlet assembly (netstandard2.0, both editions) and the PowerShell 7 load-context loader.
+    # bin/dependencies/<tfm>/: the client and its dependencies, for .NET (net8.0) and .NET Framework (netstandard2.0).
+    $dependencySources = @{ 'net8.0' = 'src/TokenManagement.Client'; 'netstandard2.0' = 'src/TokenManagement' }
+    foreach ($tfm in $dependencySources.Keys) {
         $publish = Join-Path $staging $tfm
-        Invoke-Native dotnet publish src/TokenManagement -c $Configuration -f $tfm --no-build --nologo -v quiet -o $publish
-        $bin = Join-Path $ModuleOut "bin/$tfm"
-        $dependencies = Join-Path $bin 'dependencies'
-        New-Item -ItemType Directory -Path $dependencies -Force | Out-Null
-        Copy-Item (Join-Path $publish 'TokenManagement.dll') $bin
+        Invoke-Native dotnet publish $dependencySources[$tfm] -c $Configuration -f $tfm --no-build --nologo -v quiet -o $publish
         $expected = $DependencyFiles[$tfm]
         $actual = Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'TokenManagement.dll' | ForEach-Object Name
         $unexpected = @($actual | Where-Object { $_ -notin $expected })
@@ -134,8 +134,12 @@ function Build-Module {
         if ($unexpected -or $missing) {
             throw "Module dependencies for $tfm differ from the list in build.ps1. Unexpected: $($unexpected -join ', '). Missing: $($missing -join ', ')."
         }
+        $dependencies = Join-Path $bin "dependencies/$tfm"
+        New-Item -ItemType Directory -Path $dependencies -Force | Out-Null
         $expected | ForEach-Object { Copy-Item (Join-Path $publish $_) $dependencies }
     }
+    Copy-Item (Join-Path $staging 'netstandard2.0/TokenManagement.dll') $bin
+    Copy-Item (Join-Path $Root "src/TokenManagement.Loader/bin/$Configuration/net8.0/TokenManagement.Loader.dll") $bin
 
     $manifest = Get-Content -Raw (Join-Path $Root 'TokenManagement.psd1')
     $version = Get-ProjectVersion
@@ -144,13 +148,11 @@ function Build-Module {
         throw 'TokenManagement.psd1 has no ModuleVersion line to stamp.'
     }
     Set-Content -Path (Join-Path $ModuleOut 'TokenManagement.psd1') -Value $stamped -NoNewline
-    Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.psm1') $ModuleOut
     Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.format.ps1xml') $ModuleOut
     $null = & (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
 
-    $expectedFiles = @($ModuleFiles) + @(foreach ($tfm in $ModuleFrameworks) {
-            "bin/$tfm/TokenManagement.dll"
-            $DependencyFiles[$tfm] | ForEach-Object { "bin/$tfm/dependencies/$_" }
+    $expectedFiles = @($ModuleFiles) + @(foreach ($tfm in $DependencyFiles.Keys) {
+            $DependencyFiles[$tfm] | ForEach-Object { "bin/dependencies/$tfm/$_" }
         })
     $actualFiles = Get-ChildItem $ModuleOut -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModuleOut, $_.FullName).Replace('\', '/') }
     $unexpected = @($actualFiles | Where-Object { $_ -notin $expectedFiles })

@@ -268,13 +268,26 @@ public sealed class AtomSphereClient : IDisposable
     /// </summary>
     public async IAsyncEnumerable<QueryPage> QueryPagesAsync(QueryExpression? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var page = await QueryAsync(filter, cancellationToken).ConfigureAwait(false);
-        yield return page;
-        while (page.QueryToken is { Length: > 0 } next)
+        for (QueryPage? page = await QueryAsync(filter, cancellationToken).ConfigureAwait(false);
+             page is not null;
+             page = await NextPageAsync(page, cancellationToken).ConfigureAwait(false))
         {
-            page = await QueryMoreAsync(next, cancellationToken).ConfigureAwait(false);
             yield return page;
         }
+    }
+
+    /// <summary>
+    /// The page after <paramref name="page"/> (POST /ApiToken/queryMore), or null after the last one. The same lazy paging
+    /// as <see cref="QueryPagesAsync"/> without IAsyncEnumerable, whose type differs between .NET Framework and .NET.
+    /// </summary>
+    public async Task<QueryPage?> NextPageAsync(QueryPage page, CancellationToken cancellationToken)
+    {
+        if (page is null)
+        {
+            throw new ArgumentNullException(nameof(page));
+        }
+
+        return page.QueryToken is { Length: > 0 } next ? await QueryMoreAsync(next, cancellationToken).ConfigureAwait(false) : null;
     }
 
     /// <summary>POST /ApiToken/bulk (type GET); more than 100 ids are sent in several requests.</summary>

@@ -55,7 +55,7 @@ Describe 'Module manifest' {
     }
 
     It 'declares Desktop and Core, PowerShell 5.1, the root module and the format file' {
-        $manifest.RootModule | Should -Be 'TokenManagement.psm1'
+        $manifest.RootModule | Should -Be 'bin/TokenManagement.dll'
         @($manifest.CompatiblePSEditions | Sort-Object) | Should -Be @('Core', 'Desktop')
         $manifest.PowerShellVersion | Should -Be '5.1'
         @($manifest.FormatsToProcess) | Should -Be @('TokenManagement.format.ps1xml')
@@ -224,10 +224,32 @@ Describe 'Format views' {
 }
 
 Describe 'Module folder' {
-    It 'has the cmdlet assembly for <_> with its dependencies in a dependencies folder' -ForEach 'net8.0', 'netstandard2.0' {
-        $base = Split-Path $manifestPath
-        Join-Path $base "bin/$_/TokenManagement.dll" | Should -Exist
-        Join-Path $base "bin/$_/dependencies/TokenManagement.Client.dll" | Should -Exist
-        @(Get-ChildItem (Join-Path $base "bin/$_") -Filter 'Microsoft.Extensions.*.dll' -File) | Should -BeNullOrEmpty -Because 'dependencies sit in dependencies/'
+    It 'has one cmdlet assembly for both editions, with the loader beside it and nothing of the client' {
+        $bin = Join-Path (Split-Path $manifestPath) 'bin'
+        Join-Path $bin 'TokenManagement.dll' | Should -Exist
+        Join-Path $bin 'TokenManagement.Loader.dll' | Should -Exist
+        @(Get-ChildItem $bin -Filter '*.dll' -File).Name | Sort-Object | Should -Be @('TokenManagement.dll', 'TokenManagement.Loader.dll') -Because 'dependencies sit in dependencies/<tfm>, where PowerShell does not probe'
+    }
+
+    It 'has the client and its dependencies for <_> in a dependencies folder' -ForEach 'net8.0', 'netstandard2.0' {
+        $dependencies = Join-Path (Split-Path $manifestPath) "bin/dependencies/$_"
+        Join-Path $dependencies 'TokenManagement.Client.dll' | Should -Exist
+        Join-Path $dependencies 'Microsoft.Extensions.Http.dll' | Should -Exist
+    }
+
+    It 'loads the client and Microsoft.Extensions.* into its own load context on PowerShell 7' {
+        $server = Start-TokenServer
+        try {
+            $user = New-TestUser -Server $server -AccountId 'acme-alc' -UserId 'alice@acme.example'
+            $connection = Connect-AtomSphere -AccountId 'acme-alc' -Credential $user.Credential -Uri $server.Uri -PassThru
+            @(Get-ApiToken -Connection $connection) | Should -HaveCount 1
+            Disconnect-AtomSphere -Connection $connection
+        }
+        finally { $server | Stop-TokenServer }
+        $client = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'TokenManagement.Client' }
+        $client | Should -HaveCount 1
+        [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($client).Name | Should -Be 'TokenManagement.Dependencies'
+        $http = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($client).Assemblies | Where-Object { $_.GetName().Name -eq 'Microsoft.Extensions.Http' }
+        $http | Should -HaveCount 1
     }
 }

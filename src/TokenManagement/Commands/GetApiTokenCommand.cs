@@ -71,7 +71,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         bool firstPage = true;
         try
         {
-            await foreach (Api.QueryPage page in Client.QueryPagesAsync(filter, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            for (Api.QueryPage? page = await Client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await Client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
             {
                 if (firstPage && includeTotal)
                 {
@@ -194,7 +194,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     {
         var found = new HashSet<string>(comparer);
         Api.QueryExpression? filter = ApiTokenFilter.AllOf(UserScope(), AnyOfLiteral(property, values.ToArray()));
-        await foreach (Api.QueryPage page in Client.QueryPagesAsync(filter, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        for (Api.QueryPage? page = await Client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await Client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
         {
             found.UnionWith(page.Tokens.Select(key));
         }

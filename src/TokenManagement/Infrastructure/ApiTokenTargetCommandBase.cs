@@ -248,7 +248,7 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
         var found = new List<ApiToken>();
         try
         {
-            await foreach (Api.QueryPage page in Client.QueryPagesAsync(filter, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            for (Api.QueryPage? page = await Client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await Client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
             {
                 found.AddRange(page.Tokens
                     .Where(t => !isPattern || ApiTokenFilter.Matches(Name, t.Name))
