@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Connect-AtomSphere, Disconnect-AtomSphere, Get-AtomSphereConnection (spec: /work/spec/cmdlets.md).
+# Connect-AtomSphere, Disconnect-AtomSphere, Get-AtomSphereConnection (spec: docs/cmdlets.md).
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Disable-ApiToken (spec: /work/spec/cmdlets.md). Server state is read back as the administrator, who sees every token.
+# Disable-ApiToken (spec: docs/cmdlets.md). Server state is read back as the administrator, who sees every token.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

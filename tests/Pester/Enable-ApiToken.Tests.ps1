@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Enable-ApiToken (spec: /work/spec/cmdlets.md). Tokens are disabled with the direct API first; state is read back as the administrator.
+# Enable-ApiToken (spec: docs/cmdlets.md). Tokens are disabled with the direct API first; state is read back as the administrator.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Get-ApiToken (spec: /work/spec/cmdlets.md). Server state is read with the direct API helpers of TestHelpers.psm1.
+# Get-ApiToken (spec: docs/cmdlets.md). Server state is read with the direct API helpers of TestHelpers.psm1.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# New-ApiToken (spec: /work/spec/cmdlets.md). The server keeps its default limit of 5 tokens a user.
+# New-ApiToken (spec: docs/cmdlets.md). The server keeps its default limit of 5 tokens a user.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Remove-ApiToken / Revoke-ApiToken (spec: /work/spec/cmdlets.md; the user's story: revoking API tokens).
+# Remove-ApiToken / Revoke-ApiToken (spec: docs/cmdlets.md; the user's story: revoking API tokens).
 # Server state is read back as the administrator, who sees every token of the account.
 
 BeforeAll {

@@ -1,5 +1,5 @@
 #Requires -Version 7.2
-# Rename-ApiToken (spec: /work/spec/cmdlets.md). Tokens are made and read back with the direct API helpers.
+# Rename-ApiToken (spec: docs/cmdlets.md). Tokens are made and read back with the direct API helpers.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force

@@ -4,7 +4,7 @@
 
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 
-# The spec's cmdlet list (/work/spec/cmdlets.md).
+# The spec's cmdlet list (docs/cmdlets.md).
 $script:SpecCmdlets = @(
     'Connect-AtomSphere', 'Disconnect-AtomSphere', 'Get-AtomSphereConnection',
     'Get-ApiToken', 'New-ApiToken', 'Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken'
