@@ -17,8 +17,8 @@ namespace TokenManagement.Infrastructure;
 /// </para>
 /// <para>
 /// The queue belongs to the cmdlet, not to one block: work started in one ProcessRecord may keep running and write
-/// while later blocks pump (e.g. to keep up to -ThrottleLimit requests in flight, drained in EndProcessing). The
-/// cmdlets are sequential today: each body awaits its own work.
+/// while later blocks pump: Enable-, Disable- and Remove-ApiToken keep up to -ThrottleLimit requests in flight this
+/// way and drain them in EndProcessing.
 /// </para>
 /// </summary>
 public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
