@@ -13,6 +13,7 @@
         'Connect-AtomSphere'
         'Disconnect-AtomSphere'
         'Get-AtomSphereConnection'
+        'Select-AtomSphereConnection'
         'Get-ApiToken'
         'New-ApiToken'
         'Rename-ApiToken'

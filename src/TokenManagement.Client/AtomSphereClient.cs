@@ -401,7 +401,9 @@ public sealed class AtomSphereClient : IDisposable
             QueryExpression.Compare("name", "EQUALS", name),
             QueryExpression.Compare("userId", "EQUALS", _userId));
         var page = await QueryAsync(filter, cancellationToken).ConfigureAwait(false);
-        return page.Tokens.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase));
+
+        // The service decides which names are equal (EQUALS): a user has at most one token with the name.
+        return page.Tokens.FirstOrDefault();
     }
 
     private static ApiException ProbablyCreated(string name, ApiToken token, Exception inner) =>

@@ -36,7 +36,7 @@ public sealed class ApiTokenNameCompleter : IArgumentCompleter
 
     private static IEnumerable<CompletionResult> Complete(string wordToComplete)
     {
-        AtomSphereConnection? connection = ConnectionRegistry.Default;
+        AtomSphereConnection? connection = ConnectionRegistry.Current.Default;
         if (connection is null)
         {
             return Array.Empty<CompletionResult>();
@@ -53,8 +53,8 @@ public sealed class ApiTokenNameCompleter : IArgumentCompleter
 
         string pattern = word + "*";
         return tokens
-            .Where(t => ApiTokenFilter.Matches(pattern, t.Name))
-            .OrderBy(t => t.Name, StringComparer.OrdinalIgnoreCase)
+            .Where(t => ApiTokenNames.Matches(pattern, t.Name))
+            .OrderBy(t => t.Name, ApiTokenNames.Comparer)
             .Select(t => new CompletionResult(
                 Quote(t.Name, quote),
                 t.Name,

@@ -4,23 +4,43 @@ using TokenManagement.Loading;
 
 namespace TokenManagement;
 
-/// <summary>Import-Module / Remove-Module hooks: the dependency loader on, connections closed and the loader off.</summary>
+/// <summary>
+/// Import-Module / Remove-Module hooks, called in the runspace that imports or removes the module: the dependency
+/// loader stays on while any runspace has the module; removal closes only that runspace's connections.
+/// </summary>
 public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
-    public void OnImport() => DependencyLoader.Register();
+    private static readonly object s_sync = new();
+    private static int s_imports;
+
+    public void OnImport()
+    {
+        lock (s_sync)
+        {
+            DependencyLoader.Register();
+            s_imports++;
+        }
+    }
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        try
+        lock (s_sync)
         {
-            CloseConnections();
-        }
-        finally
-        {
-            DependencyLoader.Unregister();
+            try
+            {
+                CloseConnections();
+            }
+            finally
+            {
+                if (--s_imports <= 0)
+                {
+                    s_imports = 0;
+                    DependencyLoader.Unregister();
+                }
+            }
         }
     }
 
     // Separate method: only JIT-compiled (and so only touching the client) while the loader is still registered.
-    private static void CloseConnections() => ConnectionRegistry.CloseAll();
+    private static void CloseConnections() => ConnectionRegistry.Current.CloseAll();
 }

@@ -153,7 +153,7 @@ Describe 'Disable-ApiToken errors and permissions' {
 }
 
 Describe "Disable-ApiToken and the connection's own token" {
-    It 'skips the own token with ApiTokenInUse without -Force, disables the others, and the connection keeps working' {
+    It 'skips the own token with ApiTokenInUse without -IncludeCurrentToken, disables the others, and the connection keeps working' {
         $owner = New-TestUser -Server $server -AccountId $account -UserId 'owner@acme.example'
         $others = 1..2 | ForEach-Object { New-ServerToken -User $owner -Name (New-Name 'owned') }
         $connection = Connect-TestUser $owner
@@ -184,13 +184,13 @@ Describe "Disable-ApiToken and the connection's own token" {
         Get-AuthenticationStatus -User $owner | Should -Be 200
     }
 
-    It 'disables the own token last with -Force and closes the connection' {
+    It 'disables the own token last with -IncludeCurrentToken and closes the connection' {
         $owner = New-TestUser -Server $server -AccountId $account -UserId 'forced@acme.example'
         $others = 1..2 | ForEach-Object { New-ServerToken -User $owner -Name (New-Name 'owned') }
         $connection = Connect-TestUser $owner
         $ownId = (Get-ServerToken -User $owner | Where-Object name -EQ $owner.TokenName).id
 
-        $output = @(Get-ApiToken -Connection $connection | Disable-ApiToken -Connection $connection -Force -PassThru -Confirm:$false -WarningAction SilentlyContinue)
+        $output = @(Get-ApiToken -Connection $connection | Disable-ApiToken -Connection $connection -IncludeCurrentToken -PassThru -Confirm:$false -WarningAction SilentlyContinue)
 
         $output | Should -HaveCount 3
         $output[-1].Id | Should -Be $ownId -Because 'the own token is processed after all others'

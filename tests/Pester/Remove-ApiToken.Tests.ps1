@@ -268,13 +268,13 @@ Describe "Remove-ApiToken and the connection's own token" {
         @(Get-ApiToken).Id | Should -Be @($ownId)
     }
 
-    It 'with -Force revokes the own token last and closes the connection' {
+    It 'with -IncludeCurrentToken revokes the own token last and closes the connection' {
         $owner = New-TestUser -Server $server -AccountId $account -UserId 'forced@acme.example'
         $others = 1..3 | ForEach-Object { New-ServerToken -User $owner -Name (New-Name 'forced') }
         $connection = Connect-TestUser $owner
         $ownId = (Get-ServerToken -User $owner | Where-Object name -EQ $owner.TokenName).id
 
-        $output = @(Get-ApiToken -Connection $connection | Remove-ApiToken -Connection $connection -Force -PassThru -Confirm:$false -WarningAction SilentlyContinue)
+        $output = @(Get-ApiToken -Connection $connection | Remove-ApiToken -Connection $connection -IncludeCurrentToken -PassThru -Confirm:$false -WarningAction SilentlyContinue)
 
         $output | Should -HaveCount 4
         $output[-1].Id | Should -Be $ownId -Because 'the own token is revoked after all others'

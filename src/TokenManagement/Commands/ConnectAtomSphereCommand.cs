@@ -45,6 +45,14 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private ConnectionScope? _scope;
+
+    protected override void BeginProcessing()
+    {
+        _scope = ConnectionRegistry.Current; // the runspace is known on the pipeline thread only
+        base.BeginProcessing();
+    }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         Uri root = ResolveRoot();
@@ -87,7 +95,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         }
 
         var session = new ConnectionSession(client, accountId, userId, root, SecureStrings.Prefix(token, 6), ownTokenId);
-        AtomSphereConnection connection = ConnectionRegistry.Add(session);
+        AtomSphereConnection connection = _scope!.Add(session);
         QueueVerbose($"Connected as {userId} to account {accountId}: connection {connection.Id} is the default.");
         if (PassThru)
         {

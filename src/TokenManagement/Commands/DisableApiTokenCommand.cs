@@ -4,19 +4,26 @@ using TokenManagement.Infrastructure;
 namespace TokenManagement.Commands;
 
 [Cmdlet(VerbsLifecycle.Disable, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = NameSet)]
+    DefaultParameterSetName = TargetSets.Name)]
 [OutputType(typeof(ApiToken))]
 public sealed class DisableApiTokenCommand : ApiTokenBulkCommandBase
 {
-    private protected override bool ProtectsOwnToken => true;
+    private static readonly TokenAction s_action = new(
+        "disable",
+        "Disabling API tokens",
+        _ => "Disable API token (it cannot authenticate until enabled)",
+        (token, cancellationToken) => TokenStatusChange.ApplyAsync(token, ApiTokenStatus.Disabled, cancellationToken))
+    {
+        EndsConnections = true,
+    };
 
-    private protected override string ProgressActivity => "Disabling API tokens";
+    /// <summary>Also disable a token a connection of this session authenticates with (last; that connection then closes).</summary>
+    [Parameter]
+    public SwitchParameter IncludeCurrentToken { get; set; }
 
-    private protected override string Verb => "disable";
+    private TokenActionRun Changes => Run(s_action, BulkOptions(IncludeCurrentToken));
 
-    private protected override string DescribeAction(ApiToken token) => "Disable API token (it cannot authenticate until enabled)";
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => ProcessAsync(Changes, Targets(), cancellationToken);
 
-    private protected override async Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken) =>
-        ApiTokenMapper.ToPublic(await Client.UpdateTokenAsync(
-            token.Id, null, ApiTokenMapper.ToClient(ApiTokenStatus.Disabled), cancellationToken).ConfigureAwait(false));
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Changes.CompleteAsync(cancellationToken);
 }

@@ -13,15 +13,16 @@ public sealed class DisconnectAtomSphereCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        AtomSphereConnection? connection = Connection ?? ConnectionRegistry.Default;
+        ConnectionScope scope = ConnectionRegistry.Current;
+        AtomSphereConnection? connection = Connection ?? scope.Default;
         if (connection is null)
         {
-            ThrowTerminatingError(ApiErrors.NotConnected(null));
+            WriteVerbose("Not connected: there is no default connection to close.");
             return;
         }
 
         bool wasOpen = connection.State == AtomSphereConnectionState.Open;
-        ConnectionRegistry.Close(connection);
+        scope.Close(connection);
         WriteVerbose(wasOpen ? $"Closed connection {connection.Id}." : $"Connection {connection.Id} was already closed.");
     }
 }

@@ -4,17 +4,19 @@ using TokenManagement.Infrastructure;
 namespace TokenManagement.Commands;
 
 [Cmdlet(VerbsLifecycle.Enable, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = NameSet)]
+    DefaultParameterSetName = TargetSets.Name)]
 [OutputType(typeof(ApiToken))]
 public sealed class EnableApiTokenCommand : ApiTokenBulkCommandBase
 {
-    private protected override string ProgressActivity => "Enabling API tokens";
+    private static readonly TokenAction s_action = new(
+        "enable",
+        "Enabling API tokens",
+        _ => "Enable API token (it can authenticate again)",
+        (token, cancellationToken) => TokenStatusChange.ApplyAsync(token, ApiTokenStatus.Enabled, cancellationToken));
 
-    private protected override string Verb => "enable";
+    private TokenActionRun Changes => Run(s_action, BulkOptions());
 
-    private protected override string DescribeAction(ApiToken token) => "Enable API token (it can authenticate again)";
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => ProcessAsync(Changes, Targets(), cancellationToken);
 
-    private protected override async Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken) =>
-        ApiTokenMapper.ToPublic(await Client.UpdateTokenAsync(
-            token.Id, null, ApiTokenMapper.ToClient(ApiTokenStatus.Enabled), cancellationToken).ConfigureAwait(false));
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Changes.CompleteAsync(cancellationToken);
 }

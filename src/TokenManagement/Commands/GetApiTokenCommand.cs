@@ -11,16 +11,19 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
 {
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ValidateWildcardPattern]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(ApiTokenNameCompleter))]
     public string[]? Name { get; set; }
 
-    [Parameter]
+    /// <summary>Any token the caller may see, by id (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[]? Id { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidateWildcardPattern]
     [SupportsWildcards]
     public string[]? UserId { get; set; }
 
@@ -59,11 +62,13 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         string[] names = Name ?? Array.Empty<string>();
         string[] users = UserId ?? Array.Empty<string>();
         // Literal -Name/-Id values that match nothing are errors; wildcards that match nothing are not.
-        var unmatchedNames = new List<string>(names.Where(n => !ApiTokenFilter.HasWildcard(n)).Distinct(StringComparer.OrdinalIgnoreCase));
+        var unmatchedNames = new List<string>(names.Where(n => !ApiTokenNames.IsPattern(n)).Distinct(ApiTokenNames.Comparer));
         var unmatchedIds = new List<string>((Id ?? Array.Empty<string>()).Distinct(StringComparer.Ordinal));
         bool inexact = names.Concat(users).Any(ApiTokenFilter.IsInexact);
 
-        Api.QueryExpression? filter = BuildFilter();
+        AtomSphereConnection connection = CurrentConnection;
+        Api.AtomSphereClient client = connection.Session.Client;
+        Api.QueryExpression? filter = BuildFilter(connection);
         ulong skipped = 0;
         ulong written = 0;
         long received = 0;
@@ -71,7 +76,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         bool firstPage = true;
         try
         {
-            for (Api.QueryPage? page = await Client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await Client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
+            for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
             {
                 if (firstPage && includeTotal)
                 {
@@ -88,7 +93,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
                         continue;
                     }
 
-                    unmatchedNames.RemoveAll(n => string.Equals(n, token.Name, StringComparison.OrdinalIgnoreCase));
+                    unmatchedNames.RemoveAll(n => ApiTokenNames.Matches(n, token.Name));
                     unmatchedIds.Remove(token.Id);
                     if (skipped < skip)
                     {
@@ -98,7 +103,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
 
                     if (written < first)
                     {
-                        await WriteObjectAsync(ApiTokenMapper.ToPublic(token)).ConfigureAwait(false);
+                        await WriteObjectAsync(ApiTokenMapper.ToPublic(token, connection)).ConfigureAwait(false);
                         written++;
                     }
                 }
@@ -111,9 +116,9 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
                 }
             }
         }
-        catch (Api.ApiException exception)
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromApi(exception, null, "Could not list API tokens")).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens")).ConfigureAwait(false);
             return;
         }
         finally
@@ -130,21 +135,28 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         bool narrowed = Status.HasValue || CreatedAfter.HasValue || CreatedBefore.HasValue || NotUsedSince.HasValue || Token is not null;
         try
         {
-            if (unmatchedNames.Count > 0 && (narrowed || Id is { Length: > 0 }))
+            // Which literal a result answered is only a guess here: before a literal is reported missing, the service
+            // is asked about it alone (it may also exist and only be filtered out by the other parameters).
+            var existingNames = new List<string>();
+            foreach (string name in unmatchedNames)
             {
-                HashSet<string> existing = await FindExistingAsync(ApiTokenFilter.Name, unmatchedNames, t => t.Name, StringComparer.OrdinalIgnoreCase, cancellationToken).ConfigureAwait(false);
-                unmatchedNames.RemoveAll(existing.Contains);
+                if (await ExistsAsync(connection, name, cancellationToken).ConfigureAwait(false))
+                {
+                    existingNames.Add(name);
+                }
             }
+
+            unmatchedNames.RemoveAll(existingNames.Contains);
 
             if (unmatchedIds.Count > 0 && (narrowed || Name is { Length: > 0 }))
             {
-                HashSet<string> existing = await FindExistingAsync(ApiTokenFilter.Id, unmatchedIds, t => t.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+                HashSet<string> existing = await FindExistingAsync(connection, ApiTokenFilter.Id, unmatchedIds, t => t.Id, StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
                 unmatchedIds.RemoveAll(existing.Contains);
             }
         }
-        catch (Api.ApiException exception)
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromApi(exception, null, "Could not list API tokens")).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens")).ConfigureAwait(false);
             return;
         }
 
@@ -182,19 +194,28 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         });
     }
 
-    /// <summary>Whose tokens: -UserId, or everyone's with -AllUsers, or the caller's own.</summary>
-    private Api.QueryExpression? UserScope() =>
+    /// <summary>Whose tokens: -UserId, or everyone's with -AllUsers or -Id (any token the caller may see), or the caller's own.</summary>
+    private Api.QueryExpression? UserScope(AtomSphereConnection connection) =>
         UserId is { Length: > 0 }
             ? ApiTokenFilter.AnyOf(ApiTokenFilter.UserId, UserId)
-            : AllUsers ? null : ApiTokenFilter.Equal(ApiTokenFilter.UserId, Session.UserId);
+            : AllUsers || Id is { Length: > 0 } ? null : ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId);
+
+    /// <summary>Whether some token in scope has this literal name, as the service compares names.</summary>
+    private async Task<bool> ExistsAsync(AtomSphereConnection connection, string literal, CancellationToken cancellationToken)
+    {
+        Api.QueryPage page = await connection.Session.Client.QueryAsync(
+            ApiTokenFilter.AllOf(UserScope(connection), AnyOfLiteral(ApiTokenFilter.Name, new[] { literal })), cancellationToken).ConfigureAwait(false);
+        return page.Tokens.Count > 0;
+    }
 
     /// <summary>Which of these literal values some token in scope has, whatever the other filters say.</summary>
     private async Task<HashSet<string>> FindExistingAsync(
-        string property, IReadOnlyList<string> values, Func<Api.ApiToken, string> key, StringComparer comparer, CancellationToken cancellationToken)
+        AtomSphereConnection connection, string property, IReadOnlyList<string> values, Func<Api.ApiToken, string> key, StringComparer comparer, CancellationToken cancellationToken)
     {
         var found = new HashSet<string>(comparer);
-        Api.QueryExpression? filter = ApiTokenFilter.AllOf(UserScope(), AnyOfLiteral(property, values.ToArray()));
-        for (Api.QueryPage? page = await Client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await Client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
+        Api.AtomSphereClient client = connection.Session.Client;
+        Api.QueryExpression? filter = ApiTokenFilter.AllOf(UserScope(connection), AnyOfLiteral(property, values.ToArray()));
+        for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
         {
             found.UnionWith(page.Tokens.Select(key));
         }
@@ -203,10 +224,10 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     }
 
     /// <summary>All filters as one QueryFilter; without -AllUsers/-UserId only the caller's own tokens.</summary>
-    private Api.QueryExpression? BuildFilter()
+    private Api.QueryExpression? BuildFilter(AtomSphereConnection connection)
     {
         return ApiTokenFilter.AllOf(
-            UserScope(),
+            UserScope(connection),
             ApiTokenFilter.AnyOf(ApiTokenFilter.Name, Name),
             Id is { Length: > 0 } ? AnyOfLiteral(ApiTokenFilter.Id, Id) : null,
             Status is { } status ? ApiTokenFilter.Equal(ApiTokenFilter.Status, ApiTokenFilter.StatusArgument(status)) : null,
@@ -224,14 +245,22 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
             Token is { } value ? ApiTokenFilter.Equal(ApiTokenFilter.Token, SecureStrings.ToPlainText(value)) : null);
     }
 
+    /// <summary>EQUALS of each value (names unescaped: x`[1`] is the name x[1]), or-ed.</summary>
     private static Api.QueryExpression? AnyOfLiteral(string property, string[] values)
     {
-        Api.QueryExpression[] parts = values.Select(v => ApiTokenFilter.Equal(property, v)).ToArray();
+        Api.QueryExpression[] parts = values
+            .Select(v => ApiTokenFilter.Equal(property, property == ApiTokenFilter.Id ? v : ApiTokenNames.Literal(v)))
+            .ToArray();
         return parts.Length == 1 ? parts[0] : Api.QueryExpression.Or(parts);
     }
 
-    /// <summary>The service's LIKE cannot keep a literal % or _ in a wildcard pattern: check those here.</summary>
+    /// <summary>
+    /// Patterns are narrowed by the service's LIKE and confirmed here by the service's own rules. Values given only as
+    /// literals were matched by the service (EQUALS) and are not checked again.
+    /// </summary>
     private static bool MatchesLocally(Api.ApiToken token, string[] names, string[] users) =>
-        (names.Length == 0 || names.Any(n => ApiTokenFilter.Matches(n, token.Name))) &&
-        (users.Length == 0 || users.Any(u => ApiTokenFilter.Matches(u, token.UserId)));
+        Confirms(names, token.Name) && Confirms(users, token.UserId);
+
+    private static bool Confirms(string[] values, string? actual) =>
+        !values.Any(ApiTokenNames.IsPattern) || values.Any(v => ApiTokenNames.Matches(v, actual));
 }

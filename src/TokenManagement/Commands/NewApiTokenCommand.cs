@@ -10,6 +10,7 @@ public sealed class NewApiTokenCommand : ApiTokenCommandBase
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [AllowEmptyString]
+    [ApiTokenNameTransformation]
     public string Name { get; set; } = "";
 
     /// <summary>Write the value as a string instead of a SecureString.</summary>
@@ -19,13 +20,14 @@ public sealed class NewApiTokenCommand : ApiTokenCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         string name = Name;
+        AtomSphereConnection connection = CurrentConnection;
         if (ApiTokenNames.Validate(name) is { } problem)
         {
             await WriteErrorAsync(ApiErrors.InvalidName(name, problem)).ConfigureAwait(false);
             return;
         }
 
-        if (!await ShouldProcessAsync($"'{name}' (user {Session.UserId})", "Create API token").ConfigureAwait(false))
+        if (!await ShouldProcessAsync($"'{name}' (user {connection.UserId})", "Create API token").ConfigureAwait(false))
         {
             return;
         }
@@ -33,15 +35,15 @@ public sealed class NewApiTokenCommand : ApiTokenCommandBase
         Api.CreatedApiToken created;
         try
         {
-            created = await Client.CreateTokenAsync(name, cancellationToken).ConfigureAwait(false);
+            created = await connection.Session.Client.CreateTokenAsync(name, cancellationToken).ConfigureAwait(false);
         }
-        catch (Api.ApiException exception)
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromApi(exception, name, $"Could not create API token '{name}'", nameRequest: true)).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, name, $"Could not create API token '{name}'", nameRequest: true)).ConfigureAwait(false);
             return;
         }
 
-        CreatedApiToken result = ApiTokenMapper.ToPublic(created, AsPlainText);
+        CreatedApiToken result = ApiTokenMapper.ToPublic(created, connection, AsPlainText);
         QueueWarning($"This is the only time the value of token '{result.Name}' is shown. Store it now; it cannot be retrieved again.");
         await WriteObjectAsync(result).ConfigureAwait(false);
     }

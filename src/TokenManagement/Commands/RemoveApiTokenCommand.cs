@@ -5,29 +5,37 @@ using TokenManagement.Infrastructure;
 namespace TokenManagement.Commands;
 
 [Cmdlet(VerbsCommon.Remove, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
-    DefaultParameterSetName = NameSet)]
+    DefaultParameterSetName = TargetSets.Name)]
 [Alias("Revoke-ApiToken")]
 [OutputType(typeof(ApiToken))]
 public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
 {
+    private static readonly TokenAction s_action = new(
+        "revoke",
+        "Revoking API tokens",
+        _ => "Revoke API token (permanent: replace it wherever it is used)",
+        async (token, cancellationToken) =>
+        {
+            await token.Connection!.Session.Client.RevokeTokenAsync(token.Id, cancellationToken).ConfigureAwait(false);
+            return token;
+        })
+    {
+        EndsConnections = true,
+    };
+
     /// <summary>The token that has this value (e.g. a leaked one).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = TokenSet)]
+    [Parameter(Mandatory = true, ParameterSetName = TargetSets.Token)]
     [ValidateNotNull]
     public SecureString Token { get; set; } = null!;
 
-    private protected override bool ProtectsOwnToken => true;
+    /// <summary>Also revoke a token a connection of this session authenticates with (last; that connection then closes).</summary>
+    [Parameter]
+    public SwitchParameter IncludeCurrentToken { get; set; }
 
-    private protected override SecureString? TokenValue => Token;
+    private TokenActionRun Revocations => Run(s_action, BulkOptions(IncludeCurrentToken));
 
-    private protected override string ProgressActivity => "Revoking API tokens";
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
+        ProcessAsync(Revocations, Targets(ParameterSetName == TargetSets.Token ? Token : null), cancellationToken);
 
-    private protected override string Verb => "revoke";
-
-    private protected override string DescribeAction(ApiToken token) => "Revoke API token (permanent: replace it wherever it is used)";
-
-    private protected override async Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken)
-    {
-        await Client.RevokeTokenAsync(token.Id, cancellationToken).ConfigureAwait(false);
-        return token;
-    }
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Revocations.CompleteAsync(cancellationToken);
 }

@@ -4,21 +4,40 @@ using TokenManagement.Infrastructure;
 namespace TokenManagement.Commands;
 
 [Cmdlet(VerbsCommon.Rename, "ApiToken", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
-    DefaultParameterSetName = NameSet)]
+    DefaultParameterSetName = TargetSets.Name)]
 [OutputType(typeof(ApiToken))]
 public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
 {
+    /// <summary>The token's id (also from a property named Id of piped objects).</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
+    [ValidateNotNullOrEmpty]
+    public string Id { get; set; } = "";
+
+    /// <summary>The exact name of one of the caller's own tokens (no wildcards: one token gets one new name).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TargetSets.Name)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenNameCompleter))]
+    public string Name { get; set; } = "";
+
     [Parameter(Mandatory = true, Position = 1)]
     [AllowEmptyString]
     public string NewName { get; set; } = "";
 
-    private protected override bool NameIsPattern => false;
-
-    private protected override bool IsNameRequest => true;
-
-    private protected override string Verb => "rename";
-
-    private protected override string DescribeAction(ApiToken token) => $"Rename API token to '{NewName}'";
+    private TokenActionRun Renames => Run(
+        new TokenAction(
+            "rename",
+            "Renaming API tokens",
+            _ => $"Rename API token to '{NewName}'",
+            async (token, cancellationToken) =>
+            {
+                AtomSphereConnection connection = token.Connection!;
+                return ApiTokenMapper.ToPublic(
+                    await connection.Session.Client.UpdateTokenAsync(token.Id, NewName, null, cancellationToken).ConfigureAwait(false), connection);
+            })
+        {
+            IsNameRequest = true,
+        },
+        new TokenActionOptions());
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -28,9 +47,9 @@ public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
             return;
         }
 
-        await base.ProcessRecordAsync(cancellationToken).ConfigureAwait(false);
+        // -Name is a literal: escaped so that the resolver never reads it as a pattern.
+        await ProcessAsync(Renames, new TargetRequest(ParameterSetName, InputObject, new[] { Id }, new[] { WildcardPattern.Escape(Name) }), cancellationToken).ConfigureAwait(false);
     }
 
-    private protected override async Task<ApiToken> ApplyAsync(ApiToken token, CancellationToken cancellationToken) =>
-        ApiTokenMapper.ToPublic(await Client.UpdateTokenAsync(token.Id, NewName, null, cancellationToken).ConfigureAwait(false));
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Renames.CompleteAsync(cancellationToken);
 }

@@ -18,6 +18,8 @@ internal static class ErrorIds
     public const string ApiRequestFailed = nameof(ApiRequestFailed);
     public const string InvalidUri = nameof(InvalidUri);
     public const string MissingCredential = nameof(MissingCredential);
+    public const string InvalidApiTokenInput = nameof(InvalidApiTokenInput);
+    public const string ConnectionNotFound = nameof(ConnectionNotFound);
 }
 
 /// <summary>
@@ -91,6 +93,32 @@ internal static class ApiErrors
         return Create(rule.ErrorId, rule.Category, message, target, exception, rule.Advice);
     }
 
+    /// <summary>
+    /// The record for any failed call: <see cref="Api.ApiException"/> through the table, anything else (a bug, a
+    /// connection closed while the request ran) as ApiRequestFailed. Cancellation is not a failure: the caller stops.
+    /// </summary>
+    public static ErrorRecord FromException(Exception exception, object? target, string doing, bool nameRequest = false)
+    {
+        if (exception is Api.ApiException api)
+        {
+            return FromApi(api, target, doing, nameRequest);
+        }
+
+        string what = exception is OperationCanceledException
+            ? "the request was cancelled before the service answered (the connection was closed?), so whether it took effect is not known. Check with Get-ApiToken."
+            : exception.Message.Trim();
+        string message = $"{doing}: {what} {s_unknown.Advice}";
+        return Create(s_unknown.ErrorId, s_unknown.Category, message, target, exception, s_unknown.Advice);
+    }
+
+    /// <summary>
+    /// Whether an exception from a call is that call's failure (to report for its item), rather than this command
+    /// being stopped: a cancellation counts as a failure unless it came from <paramref name="cancellationToken"/>
+    /// (e.g. the connection's client was disposed under the request).
+    /// </summary>
+    public static bool IsFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
+
     public static ErrorRecord NotConnected(AtomSphereConnection? closed) =>
         Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
             closed is null
@@ -106,11 +134,34 @@ internal static class ApiErrors
         Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound,
             $"{message} {s_table[Api.ApiErrorKind.NotFound].Advice}", target, null, s_table[Api.ApiErrorKind.NotFound].Advice);
 
-    public static ErrorRecord TokenInUse(ApiToken token, string verb) =>
+    /// <summary>A piped token whose connection was closed since it was read.</summary>
+    public static ErrorRecord TokenConnectionClosed(ApiToken token) =>
+        Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
+            $"API token {ApiTokenMapper.Describe(token)} was read through connection {token.Connection?.Id}, which is closed. " +
+            "Pass -Connection to act through another connection (the token is then looked up again through it).",
+            token, null, "Pass -Connection, or run Connect-AtomSphere and read the token again.");
+
+    /// <summary>The connection of this command was closed while it ran: the item named by the target was not looked up.</summary>
+    public static ErrorRecord ConnectionClosedMidRun(AtomSphereConnection connection, object? target) =>
+        Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
+            $"Connection {connection.Id} was closed while the command ran; {(target is null ? "the token" : $"'{target}'")} was not looked up.",
+            target, null, "Run Connect-AtomSphere, then run the command again for what is left.");
+
+    public static ErrorRecord TokenInUse(ApiToken token, string verb, IEnumerable<AtomSphereConnection> using_) =>
         Create(ErrorIds.ApiTokenInUse, ErrorCategory.InvalidOperation,
-            $"Skipped API token {ApiTokenMapper.Describe(token)}: the current connection authenticates with it. " +
-            $"To {verb} it anyway, use -Force (it is processed last and the connection is then closed).",
-            token, null, "Use -Force, or connect with another token.");
+            $"Skipped API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it. " +
+            $"To {verb} it anyway, add -IncludeCurrentToken (it is processed last and that connection is then closed).",
+            token, null, "Add -IncludeCurrentToken, or connect with another token.");
+
+    public static ErrorRecord InvalidInput(object? input, string problem) =>
+        Create(ErrorIds.InvalidApiTokenInput, ErrorCategory.InvalidArgument,
+            $"{problem} Pipe tokens from Get-ApiToken, objects with an Id property (e.g. Import-Csv rows), or token names.",
+            input, null, "Pipe tokens from Get-ApiToken, objects with an Id, or names.");
+
+    public static ErrorRecord ConnectionNotFound(int id) =>
+        Create(ErrorIds.ConnectionNotFound, ErrorCategory.ObjectNotFound,
+            $"This session has no connection with id {id}. Get-AtomSphereConnection lists them.", id, null,
+            "Run Get-AtomSphereConnection to see the connections.");
 
     public static ErrorRecord InvalidUri(object? uri, string problem) =>
         Create(ErrorIds.InvalidUri, ErrorCategory.InvalidArgument, $"'{uri}' cannot be used as -Uri: {problem}", uri, null,

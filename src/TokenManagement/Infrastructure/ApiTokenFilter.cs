@@ -1,15 +1,12 @@
 using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
 using Api = TokenManagement.Client;
 
 namespace TokenManagement.Infrastructure;
 
 /// <summary>
-/// Builds the contract's QueryFilter from cmdlet parameters. PowerShell wildcards <c>*</c> and <c>?</c> become LIKE
-/// <c>%</c> and <c>_</c>; a value without them is sent as EQUALS, so <c>%</c> and <c>_</c> in it stay literal. LIKE
-/// cannot escape a literal <c>%</c> or <c>_</c>: a wildcard pattern containing them makes the service match more,
-/// and <see cref="Matches"/> narrows the results on this side.
+/// Builds the contract's QueryFilter from cmdlet parameters. A literal name or user id is sent as EQUALS (the service
+/// decides equality); a wildcard pattern as the LIKE of <see cref="ApiTokenNames.ToLike"/>, whose results the caller
+/// confirms with <see cref="ApiTokenNames.Matches"/>.
 /// </summary>
 internal static class ApiTokenFilter
 {
@@ -21,26 +18,21 @@ internal static class ApiTokenFilter
     public const string LastUsedDate = "lastUsedDate";
     public const string Token = "token";
 
-    private static readonly char[] s_wildcards = { '*', '?' };
-    private static readonly char[] s_likeSpecials = { '%', '_' };
-
-    public static bool HasWildcard(string pattern) => pattern.IndexOfAny(s_wildcards) >= 0;
-
-    /// <summary>True when the service may return more than the pattern matches (see the class remarks).</summary>
-    public static bool IsInexact(string pattern) => HasWildcard(pattern) && pattern.IndexOfAny(s_likeSpecials) >= 0;
+    /// <summary>True when the service may return more than the pattern matches (see <see cref="ApiTokenNames.ToLike"/>).</summary>
+    public static bool IsInexact(string pattern) => ApiTokenNames.IsPattern(pattern) && !ApiTokenNames.IsExactAsLike(pattern);
 
     public static Api.QueryExpression Equal(string property, string value) =>
         Api.QueryExpression.Compare(property, "EQUALS", value);
 
     /// <summary>EQUALS for a literal, LIKE for a wildcard pattern.</summary>
     public static Api.QueryExpression Text(string property, string pattern) =>
-        HasWildcard(pattern)
-            ? Api.QueryExpression.Compare(property, "LIKE", pattern.Replace('*', '%').Replace('?', '_'))
-            : Equal(property, pattern);
+        ApiTokenNames.IsPattern(pattern)
+            ? Api.QueryExpression.Compare(property, "LIKE", ApiTokenNames.ToLike(pattern))
+            : Equal(property, ApiTokenNames.Literal(pattern));
 
-    /// <summary>A prefix search for completion: LIKE 'word%'.</summary>
+    /// <summary>A prefix search for completion: what starts with the typed word.</summary>
     public static Api.QueryExpression StartsWith(string property, string word) =>
-        Api.QueryExpression.Compare(property, "LIKE", word.Replace('*', '%').Replace('?', '_') + "%");
+        Api.QueryExpression.Compare(property, "LIKE", ApiTokenNames.ToLike(word + "*"));
 
     /// <summary>Text() for each pattern, or-ed; null for none.</summary>
     public static Api.QueryExpression? AnyOf(string property, IEnumerable<string>? patterns)
@@ -64,30 +56,6 @@ internal static class ApiTokenFilter
             1 => present[0],
             _ => Api.QueryExpression.And(present),
         };
-    }
-
-    /// <summary>Whether a value matches a PowerShell-style pattern (* and ? only), case-insensitively as the service compares.</summary>
-    public static bool Matches(string pattern, string? value)
-    {
-        value ??= "";
-        if (!HasWildcard(pattern))
-        {
-            return string.Equals(pattern, value, StringComparison.OrdinalIgnoreCase);
-        }
-
-        var regex = new StringBuilder("^");
-        foreach (char c in pattern)
-        {
-            regex.Append(c switch
-            {
-                '*' => ".*",
-                '?' => ".",
-                _ => Regex.Escape(c.ToString()),
-            });
-        }
-
-        regex.Append('$');
-        return Regex.IsMatch(value, regex.ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
     }
 
     /// <summary>

@@ -5,11 +5,12 @@ namespace TokenManagement.Infrastructure;
 /// <summary>Client models to the PowerShell-facing types, and how a token is named to a person.</summary>
 internal static class ApiTokenMapper
 {
-    public static ApiToken ToPublic(Api.ApiToken token) => Fill(new ApiToken(), token);
+    /// <summary>The token as the service described it through <paramref name="connection"/>, which it remembers.</summary>
+    public static ApiToken ToPublic(Api.ApiToken token, AtomSphereConnection connection) => Fill(new ApiToken(), token, connection);
 
-    public static CreatedApiToken ToPublic(Api.CreatedApiToken created, bool asPlainText)
+    public static CreatedApiToken ToPublic(Api.CreatedApiToken created, AtomSphereConnection connection, bool asPlainText)
     {
-        CreatedApiToken result = Fill(new CreatedApiToken(), created.Token);
+        CreatedApiToken result = Fill(new CreatedApiToken(), created.Token, connection);
         result.Token = asPlainText ? SecureStrings.ToPlainText(created.Value) : created.Value;
         return result;
     }
@@ -17,7 +18,7 @@ internal static class ApiTokenMapper
     /// <summary>The ShouldProcess / message target: name, id and user, never the value.</summary>
     public static string Describe(ApiToken token) => $"'{token.Name}' (id {token.Id}, user {token.UserId})";
 
-    private static T Fill<T>(T target, Api.ApiToken source)
+    private static T Fill<T>(T target, Api.ApiToken source, AtomSphereConnection connection)
         where T : ApiToken
     {
         target.Id = source.Id;
@@ -28,6 +29,7 @@ internal static class ApiTokenMapper
         target.Status = source.Status == Api.ApiTokenStatus.Disabled ? ApiTokenStatus.Disabled : ApiTokenStatus.Enabled;
         target.CreatedDate = source.CreatedDate.UtcDateTime;
         target.LastUsedDate = source.LastUsedDate?.UtcDateTime;
+        target.Connection = connection;
         return target;
     }
 

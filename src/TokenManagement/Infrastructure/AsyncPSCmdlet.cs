@@ -3,39 +3,76 @@ using System.Management.Automation;
 
 namespace TokenManagement.Infrastructure;
 
+/// <summary>What the parts a cmdlet composes (target resolution, bulk work) may do with the cmdlet, from any thread.</summary>
+internal interface IPipelineChannel
+{
+    /// <summary>Cancelled only by Ctrl+C (StopProcessing) or a Dispose that gave up waiting: the token for requests that change things.</summary>
+    CancellationToken StopToken { get; }
+
+    Task WriteObjectAsync(object? sendToPipeline);
+
+    Task WriteErrorAsync(ErrorRecord errorRecord);
+
+    /// <summary>The ShouldProcess decision (-WhatIf, -Confirm, -Force); see <see cref="AsyncPSCmdlet.ShouldProcessAsync(string, string, bool)"/>.</summary>
+    Task<bool> ShouldProcessAsync(string target, string action, bool force);
+
+    void QueueWarning(string message);
+
+    void QueueProgress(ProgressRecord progressRecord);
+
+    /// <summary>Work that outlives the block that started it: awaited, and its writes pumped, before the cmdlet ends.</summary>
+    void Track(Task work);
+}
+
 /// <summary>
 /// The one async base cmdlet. Each of BeginProcessing, ProcessRecord and EndProcessing runs its async body on the
 /// thread pool while the pipeline thread pumps a queue of actions (WriteObject, WriteError, WriteVerbose,
 /// WriteWarning, WriteProgress, ShouldProcess) until that body has completed. PowerShell is only ever called on the
 /// pipeline thread.
 /// <para>
-/// StopProcessing (Ctrl+C) cancels <see cref="StopToken"/>, which every body passes to every client call; the pump
-/// stops at once and the cancelled body ends in the background. An exception from a pumped action (a downstream
-/// Select-Object -First, -ErrorAction Stop) cancels the body the same way and propagates on the pipeline thread.
-/// Terminating errors thrown by a body (<see cref="TerminatingErrorException"/>, or an exception the derived class maps
-/// in <see cref="MapTerminatingError"/>) surface as ThrowTerminatingError on the pipeline thread.
+/// Two cancellations. The body's token is cancelled when the pipeline ends this command early (a downstream
+/// Select-Object -First, -ErrorAction Stop, an upstream command that failed): nothing new starts, no prompt is
+/// shown. <see cref="StopToken"/> is cancelled only by Ctrl+C (StopProcessing): requests in flight are cancelled
+/// too. A request already sent when the pipeline ends early is not abandoned: it is tracked (<see cref="Track"/>),
+/// and Dispose, which PowerShell calls however the pipeline ended, waits for it and writes its outcome (bounded:
+/// after <see cref="DisposeGrace"/> it cancels and waits a little more).
 /// </para>
 /// <para>
-/// The queue belongs to the cmdlet, not to one block: work started in one ProcessRecord may keep running and write
-/// while later blocks pump: Enable-, Disable- and Remove-ApiToken keep up to -ThrottleLimit requests in flight this
-/// way and drain them in EndProcessing.
+/// Terminating errors thrown by a body (<see cref="TerminatingErrorException"/>, or an exception the derived class
+/// maps in <see cref="MapTerminatingError"/>) surface as ThrowTerminatingError on the pipeline thread.
 /// </para>
 /// </summary>
-public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
+public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
 {
+    /// <summary>How long Dispose waits for tracked work before it cancels it.</summary>
+    internal static readonly TimeSpan DisposeGrace = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long Dispose waits for cancelled work to end.</summary>
+    internal static readonly TimeSpan DisposeCancelWait = TimeSpan.FromSeconds(5);
+
     // The cmdlet whose body is running in this async flow: where the client's request records go (-Verbose).
     private static readonly AsyncLocal<AsyncPSCmdlet?> s_current = new();
 
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _halt;
     private readonly BlockingCollection<object> _queue = new();
-    private Task? _lastBlock;
+    private readonly List<Task> _tracked = new();
     private bool? _whatIf;
+    private bool _confirm;
 
-    /// <summary>Cancelled by StopProcessing, or when the pipeline stops this cmdlet while it writes.</summary>
+    protected AsyncPSCmdlet()
+    {
+        _halt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+    }
+
+    /// <summary>Cancelled by Ctrl+C (StopProcessing) only: for requests whose outcome must be known.</summary>
     protected CancellationToken StopToken => _stop.Token;
 
     /// <summary>Whether -WhatIf (or $WhatIfPreference) is in force; read on the pipeline thread in BeginProcessing.</summary>
     protected bool WhatIfRequested => _whatIf ?? false;
+
+    /// <summary>Whether -Confirm was given explicitly (then it asks, whatever -Force says).</summary>
+    protected bool ConfirmRequested => _confirm;
 
     /// <summary>The cmdlet whose async body runs in the current async flow, if any.</summary>
     internal static AsyncPSCmdlet? Current => s_current.Value;
@@ -43,6 +80,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected override void BeginProcessing()
     {
         _whatIf = ReadWhatIf();
+        _confirm = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm) && LanguagePrimitives.IsTrue(confirm);
         RunBlock(BeginProcessingAsync);
     }
 
@@ -75,7 +113,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
                 return true;
             });
         });
-        return AwaitCompletion(done);
+        return AwaitCompletion(done, _stop.Token);
     }
 
     /// <summary>WriteError (non-terminating) on the pipeline thread; completes once written.</summary>
@@ -90,24 +128,24 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
                 return true;
             });
         });
-        return AwaitCompletion(done);
+        return AwaitCompletion(done, _stop.Token);
     }
 
-    /// <summary>ShouldProcess(target, action) on the pipeline thread (it may prompt).</summary>
+    /// <summary>ShouldProcess(target, action) on the pipeline thread (it may prompt); never once the pipeline ends early.</summary>
     protected Task<bool> ShouldProcessAsync(string target, string action)
     {
         var done = NewCompletion<bool>();
         Post(() => Complete(done, () => ShouldProcess(target, action)));
-        return AwaitCompletion(done);
+        return AwaitCompletion(done, _halt.Token);
     }
 
     /// <summary>
-    /// The ShouldProcess decision with -Force: -WhatIf always reports (and declines); otherwise -Force proceeds
-    /// without asking; otherwise ShouldProcess decides (-Confirm, $ConfirmPreference).
+    /// The ShouldProcess decision with -Force: -WhatIf always reports (and declines); an explicit -Confirm always
+    /// asks; otherwise -Force proceeds without asking; otherwise ShouldProcess decides ($ConfirmPreference).
     /// </summary>
     protected Task<bool> ShouldProcessAsync(string target, string action, bool force)
     {
-        if (force && !WhatIfRequested)
+        if (force && !WhatIfRequested && !ConfirmRequested)
         {
             return Task.FromResult(true);
         }
@@ -120,6 +158,29 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     protected void QueueWarning(string message) => TryPost(() => WriteWarning(message));
 
     protected void QueueProgress(ProgressRecord progressRecord) => TryPost(() => WriteProgress(progressRecord));
+
+    CancellationToken IPipelineChannel.StopToken => _stop.Token;
+
+    Task IPipelineChannel.WriteObjectAsync(object? sendToPipeline) => WriteObjectAsync(sendToPipeline);
+
+    Task IPipelineChannel.WriteErrorAsync(ErrorRecord errorRecord) => WriteErrorAsync(errorRecord);
+
+    Task<bool> IPipelineChannel.ShouldProcessAsync(string target, string action, bool force) => ShouldProcessAsync(target, action, force);
+
+    void IPipelineChannel.QueueWarning(string message) => QueueWarning(message);
+
+    void IPipelineChannel.QueueProgress(ProgressRecord progressRecord) => QueueProgress(progressRecord);
+
+    void IPipelineChannel.Track(Task work) => Track(work);
+
+    private protected void Track(Task work)
+    {
+        lock (_tracked)
+        {
+            _tracked.RemoveAll(static t => t.IsCompleted);
+            _tracked.Add(work);
+        }
+    }
 
     /// <summary>For observers called from any thread (the client's request records): never throws.</summary>
     internal void TryQueueVerbose(string message) => TryPost(() => WriteVerbose(message));
@@ -134,7 +195,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
 
         Task block = Task.Run(() => RunBodyAsync(body));
-        _lastBlock = block;
+        Track(block);
         // The marker is queued only once the block has completed, so the pump never blocks on the task itself.
         // (The exception is observed here too: a body abandoned by a stop ends with one nobody awaits.)
         block.ContinueWith(
@@ -154,7 +215,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         {
             block.GetAwaiter().GetResult(); // completed: rethrows the body's exception, if any
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_halt.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
@@ -171,7 +232,7 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
     private async Task RunBodyAsync(Func<CancellationToken, Task> body)
     {
         s_current.Value = this;
-        await body(_stop.Token).ConfigureAwait(false);
+        await body(_halt.Token).ConfigureAwait(false);
     }
 
     private void Pump(Task block)
@@ -205,9 +266,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             }
             catch (Exception)
             {
-                // The pipeline is stopping this command (downstream Select-Object -First, -ErrorAction Stop, a
-                // prompt answered with Suspend...): the body must stop too.
-                Cancel();
+                // The pipeline is ending this command (downstream Select-Object -First, -ErrorAction Stop, a
+                // prompt answered with Suspend...): nothing new starts; requests already sent finish in Dispose.
+                Halt();
                 throw;
             }
         }
@@ -245,6 +306,11 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
 
     private static void Complete<T>(TaskCompletionSource<T> completion, Func<T> action)
     {
+        if (completion.Task.IsCompleted)
+        {
+            return; // given up on (a prompt once the pipeline ended early): not shown
+        }
+
         try
         {
             completion.TrySetResult(action());
@@ -256,11 +322,25 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    private async Task<T> AwaitCompletion<T>(TaskCompletionSource<T> completion)
+    private static async Task<T> AwaitCompletion<T>(TaskCompletionSource<T> completion, CancellationToken cancellationToken)
     {
-        using (_stop.Token.Register(static state => ((TaskCompletionSource<T>)state!).TrySetCanceled(), completion))
+        using (cancellationToken.Register(static state => ((TaskCompletionSource<T>)state!).TrySetCanceled(), completion))
         {
             return await completion.Task.ConfigureAwait(false);
+        }
+    }
+
+    private void Halt()
+    {
+        try
+        {
+            _halt.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (AggregateException)
+        {
         }
     }
 
@@ -302,6 +382,12 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>
+    /// However the pipeline ended, every tracked piece of work ends here and its outcome is written: after an upstream
+    /// failure or an early end the pipeline thread pumps their writes (PowerShell still takes them in Dispose) for up
+    /// to <see cref="DisposeGrace"/>; then, or at once after Ctrl+C, what is left is cancelled and waited for a
+    /// little more.
+    /// </summary>
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing)
@@ -309,14 +395,61 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable
             return;
         }
 
+        Halt();
+        Task pending;
+        lock (_tracked)
+        {
+            pending = Task.WhenAll(_tracked);
+        }
+
+        if (!pending.IsCompleted && !_stop.IsCancellationRequested)
+        {
+            PumpUntil(pending, DisposeGrace);
+        }
+
+        Cancel();
+        if (!pending.IsCompleted)
+        {
+            PumpUntil(pending, DisposeCancelWait);
+        }
+
         _queue.CompleteAdding();
-        // A body abandoned by a stop may still be running with the token: leave the rest to the GC then.
-        if (_lastBlock is null || _lastBlock.IsCompleted)
+        if (pending.IsCompleted)
         {
             _queue.Dispose();
+            _halt.Dispose();
             _stop.Dispose();
         }
     }
+
+    /// <summary>Runs queued actions until the work completes or the time is up; a failing write does not end it.</summary>
+    private void PumpUntil(Task work, TimeSpan limit)
+    {
+        work.ContinueWith(static (_, state) => ((AsyncPSCmdlet)state!).TryAdd(s_workDone), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var deadline = DateTime.UtcNow + limit;
+        while (!work.IsCompleted)
+        {
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !_queue.TryTake(out object? item, left))
+            {
+                return;
+            }
+
+            if (item is Action action)
+            {
+                try
+                {
+                    action();
+                }
+                catch (Exception)
+                {
+                    // The pipeline no longer takes this write (-ErrorAction Stop, a stopped downstream): go on with the rest.
+                }
+            }
+        }
+    }
+
+    private static readonly object s_workDone = new();
 }
 
 /// <summary>Thrown by a body to end the cmdlet with ThrowTerminatingError(ErrorRecord) on the pipeline thread.</summary>

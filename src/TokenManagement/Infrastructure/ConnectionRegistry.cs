@@ -1,82 +1,100 @@
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+
 namespace TokenManagement.Infrastructure;
 
 /// <summary>
-/// This session's connections (process-wide, thread-safe). The default is the newest connection, until it is closed:
-/// then there is no default (no fallback to an older one).
+/// The connections of one runspace and its default: the newest one, or the one made default with
+/// Select-AtomSphereConnection, until it is closed (then there is none: no silent fallback to another identity).
+/// Thread-safe. A connection object itself works in any runspace (-Connection $using:c).
 /// </summary>
-internal static class ConnectionRegistry
+internal sealed class ConnectionScope
 {
-    private static readonly object s_sync = new();
-    private static readonly List<AtomSphereConnection> s_connections = new();
-    private static AtomSphereConnection? s_default;
-    private static int s_lastId;
+    private readonly object _sync = new();
+    private readonly List<AtomSphereConnection> _connections = new();
+    private AtomSphereConnection? _default;
 
     /// <summary>The default connection, or null when there is none (never a closed one).</summary>
-    public static AtomSphereConnection? Default
+    public AtomSphereConnection? Default
     {
         get
         {
-            lock (s_sync)
+            lock (_sync)
             {
-                return s_default is { State: AtomSphereConnectionState.Open } ? s_default : null;
+                return _default is { State: AtomSphereConnectionState.Open } ? _default : null;
             }
         }
     }
 
-    public static IReadOnlyList<AtomSphereConnection> All
+    public IReadOnlyList<AtomSphereConnection> All
     {
         get
         {
-            lock (s_sync)
+            lock (_sync)
             {
-                return s_connections.ToArray();
+                return _connections.ToArray();
             }
         }
     }
 
     /// <summary>Registers an open session as a new connection, which becomes the default.</summary>
-    public static AtomSphereConnection Add(ConnectionSession session)
+    public AtomSphereConnection Add(ConnectionSession session)
     {
-        lock (s_sync)
+        var connection = new AtomSphereConnection(ConnectionRegistry.NextId(), session);
+        lock (_sync)
         {
-            var connection = new AtomSphereConnection(++s_lastId, session);
-            s_connections.Add(connection);
-            s_default = connection;
-            return connection;
+            _connections.Add(connection);
+            _default = connection;
+        }
+
+        return connection;
+    }
+
+    public bool IsDefault(AtomSphereConnection connection)
+    {
+        lock (_sync)
+        {
+            return ReferenceEquals(_default, connection) && connection.State == AtomSphereConnectionState.Open;
         }
     }
 
-    public static bool IsDefault(AtomSphereConnection connection)
+    /// <summary>Makes an open connection the default (one from another runspace joins this one's list).</summary>
+    public void SetDefault(AtomSphereConnection connection)
     {
-        lock (s_sync)
+        lock (_sync)
         {
-            return ReferenceEquals(s_default, connection) && connection.State == AtomSphereConnectionState.Open;
+            if (!_connections.Contains(connection))
+            {
+                _connections.Add(connection);
+            }
+
+            _default = connection;
         }
     }
 
     /// <summary>Closes a connection; if it was the default there is no default any more.</summary>
-    public static void Close(AtomSphereConnection connection)
+    public void Close(AtomSphereConnection connection)
     {
-        lock (s_sync)
+        lock (_sync)
         {
-            if (ReferenceEquals(s_default, connection))
+            if (ReferenceEquals(_default, connection))
             {
-                s_default = null;
+                _default = null;
             }
         }
 
         connection.Session.Close();
     }
 
-    /// <summary>Module removal: every connection closed and forgotten (ids keep counting).</summary>
-    public static void CloseAll()
+    /// <summary>The module leaves this runspace: its connections are closed and forgotten (ids keep counting).</summary>
+    public void CloseAll()
     {
         AtomSphereConnection[] all;
-        lock (s_sync)
+        lock (_sync)
         {
-            all = s_connections.ToArray();
-            s_connections.Clear();
-            s_default = null;
+            all = _connections.ToArray();
+            _connections.Clear();
+            _default = null;
         }
 
         foreach (AtomSphereConnection connection in all)
@@ -91,4 +109,22 @@ internal static class ConnectionRegistry
             }
         }
     }
+}
+
+/// <summary>
+/// Each runspace's <see cref="ConnectionScope"/>. Removing or re-importing the module in one runspace closes only
+/// that runspace's connections. Read <see cref="Current"/> on the pipeline thread: the runspace is thread-bound.
+/// </summary>
+internal static class ConnectionRegistry
+{
+    private static readonly ConditionalWeakTable<Runspace, ConnectionScope> s_scopes = new();
+    private static readonly ConnectionScope s_noRunspace = new();
+    private static int s_lastId;
+
+    /// <summary>The scope of the runspace running on this thread.</summary>
+    public static ConnectionScope Current =>
+        Runspace.DefaultRunspace is { } runspace ? s_scopes.GetValue(runspace, static _ => new ConnectionScope()) : s_noRunspace;
+
+    /// <summary>1, 2, 3... across the process, so that an id names one connection wherever it is used.</summary>
+    internal static int NextId() => Interlocked.Increment(ref s_lastId);
 }

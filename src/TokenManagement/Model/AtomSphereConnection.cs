@@ -10,8 +10,8 @@ public enum AtomSphereConnectionState
 }
 
 /// <summary>
-/// One Connect-AtomSphere of this session. Deliberately has no member that holds or shows the token value:
-/// the credential lives only inside the (internal) client.
+/// One Connect-AtomSphere. Deliberately has no member that holds or shows the token value: the credential lives only
+/// inside the (internal) client.
 /// </summary>
 public sealed class AtomSphereConnection
 {
@@ -22,7 +22,7 @@ public sealed class AtomSphereConnection
         ConnectedAt = DateTime.UtcNow;
     }
 
-    /// <summary>1, 2, 3... in the order of Connect-AtomSphere calls in this session.</summary>
+    /// <summary>1, 2, 3... in the order of Connect-AtomSphere calls in this process.</summary>
     public int Id { get; }
     public string AccountId => Session.AccountId;
     public string UserId => Session.UserId;
@@ -35,7 +35,9 @@ public sealed class AtomSphereConnection
 
     /// <summary>UTC.</summary>
     public DateTime ConnectedAt { get; }
-    public bool IsDefault => ConnectionRegistry.IsDefault(this);
+
+    /// <summary>Whether this is the default connection of the runspace reading it.</summary>
+    public bool IsDefault => ConnectionRegistry.Current.IsDefault(this);
     public AtomSphereConnectionState State => Session.IsClosed ? AtomSphereConnectionState.Closed : AtomSphereConnectionState.Open;
 
     internal ConnectionSession Session { get; }
