@@ -292,14 +292,16 @@ public sealed class RateLimiterTests
         var clock = new FakeClock();
         var limiter = new Internal.AdaptiveRateLimiter(10, () => clock.Now, clock.Delay);
 
-        limiter.OnThrottled(TimeSpan.FromSeconds(2));
+        limiter.OnThrottled(TimeSpan.FromSeconds(2), sentAt: clock.Now);
         Assert.Equal(5, limiter.CurrentRate, 6);
         await limiter.WaitAsync(default);
         Assert.Equal([TimeSpan.FromSeconds(2)], clock.Waits);
 
+        // Five more episodes: each throttled request was sent after the previous decrease.
         for (var i = 0; i < 5; i++)
         {
-            limiter.OnThrottled(null);
+            clock.Now += TimeSpan.FromSeconds(10);
+            limiter.OnThrottled(null, sentAt: clock.Now);
         }
 
         Assert.Equal(1, limiter.CurrentRate, 6); // never below a tenth
@@ -323,8 +325,9 @@ public sealed class RateLimiterTests
             await limiter.WaitAsync(default);
         }
 
-        limiter.OnThrottled(TimeSpan.FromSeconds(5));
+        limiter.OnThrottled(TimeSpan.FromSeconds(5), sentAt: clock.Now);
         Assert.Empty(clock.Waits);
+        Assert.Equal(0, limiter.CurrentRate);
         Assert.False(limiter.Enabled);
     }
 

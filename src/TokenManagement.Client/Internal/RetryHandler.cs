@@ -67,10 +67,11 @@ internal sealed class RetryHandler : DelegatingHandler
         var path = RecordPath(request);
         var safe = IsSafeToRepeat(request);
         var unanswered = false;
+        var ownRetryAfterUntil = TimeSpan.MinValue; // so that the limiter does not hold us for a Retry-After we waited ourselves
 
         for (var attempt = 1; ; attempt++)
         {
-            var waited = await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var waited = await _limiter.WaitAsync(ownRetryAfterUntil, cancellationToken).ConfigureAwait(false);
             var limiterNote = waited > TimeSpan.FromMilliseconds(50)
                 ? $"waited {Seconds(waited)} s for the client's rate limit"
                 : null;
@@ -154,7 +155,7 @@ internal sealed class RetryHandler : DelegatingHandler
                 var retryAfter = RetryAfter(response);
                 if (throttled)
                 {
-                    _limiter.OnThrottled(retryAfter);
+                    ownRetryAfterUntil = _limiter.OnThrottled(retryAfter, attemptStarted);
                 }
 
                 var label = $"{status} {code ?? response.ReasonPhrase ?? "Service Unavailable"}";
