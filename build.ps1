@@ -59,7 +59,6 @@ $DependencyFiles = @{
         'Microsoft.Extensions.Options.ConfigurationExtensions.dll'
         'Microsoft.Extensions.Options.dll'
         'Microsoft.Extensions.Primitives.dll'
-        'System.Diagnostics.DiagnosticSource.dll'
     )
     'netstandard2.0' = @(
         'TokenManagement.Client.dll'
@@ -218,6 +217,38 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped }
 }
 
+# The runtimes PowerShell 7.4 (.NET 8) and 7.5 (.NET 9) run on: no such PowerShell is available here, so a
+# self-contained host per runtime loads the built module's bin folder through the module's own loader and drives the
+# client against a real server (tests/RuntimeProbe). Each prints 'probe: N passed, N failed'.
+$ProbeRuntimes = @('net8.0', 'net9.0')
+
+function Invoke-RuntimeProbes {
+    Import-Module (Join-Path $Root 'tests/Pester/TokenServer.psm1') -Force
+    $server = Start-TokenServer
+    try {
+        $credential = New-TokenServerUser -Server $server -AccountId 'acme-probe' -UserId 'probe@acme.example'
+        foreach ($tfm in $ProbeRuntimes) {
+            $publish = Join-Path $Out "probes/$tfm"
+            $passed = 0
+            $failed = 1
+            try {
+                Invoke-Native dotnet publish (Join-Path $Root 'tests/RuntimeProbe') -c $Configuration -f $tfm --nologo -v quiet -o $publish "-p:ModuleBin=$(Join-Path $ModuleOut 'bin')"
+                $lines = @(& (Join-Path $publish 'TokenManagement.RuntimeProbe') (Join-Path $ModuleOut 'bin') $server.Uri 'acme-probe' $credential.UserName $credential.GetNetworkCredential().Password 2>&1)
+                $lines | Out-Host
+                if ($lines[-1] -match '^probe: (\d+) passed, (\d+) failed$') {
+                    $passed = [int]$Matches[1]
+                    $failed = [int]$Matches[2]
+                }
+            }
+            catch {
+                Write-Host "The $tfm probe could not run: $_"
+            }
+            [pscustomobject]@{ Suite = "RuntimeProbe $tfm"; Passed = $passed; Failed = $failed; Skipped = 0 }
+        }
+    }
+    finally { $server | Stop-TokenServer }
+}
+
 function Invoke-Test {
     Invoke-Build
     New-Item -ItemType Directory -Path $ResultsOut -Force | Out-Null
@@ -225,6 +256,7 @@ function Invoke-Test {
         foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
             Invoke-XunitProject -Project $project.FullName
         }
+        Invoke-RuntimeProbes
         Invoke-PesterSuites
     )
     $results | Format-Table -AutoSize | Out-String | Write-Host

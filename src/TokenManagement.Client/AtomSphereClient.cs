@@ -36,12 +36,14 @@ public sealed class AtomSphereClient : IDisposable
     }
 
     /// <summary>For tests: <paramref name="primaryHandler"/> replaces the network; <paramref name="delay"/> replaces Task.Delay
-    /// (retry waits and the rate limiter); <paramref name="utcNow"/> replaces the wall clock.</summary>
+    /// (retry waits and the rate limiter); <paramref name="utcNow"/> replaces the wall clock and
+    /// <paramref name="monotonic"/> the stopwatch (the retry budget, the rate limiter, the circuit breaker).</summary>
     internal AtomSphereClient(
         AtomSphereClientOptions options,
         HttpMessageHandler? primaryHandler,
         Func<TimeSpan, CancellationToken, Task>? delay,
-        Func<DateTimeOffset>? utcNow)
+        Func<DateTimeOffset>? utcNow,
+        Func<TimeSpan>? monotonic = null)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         if (options.Root is null || !options.Root.IsAbsoluteUri)
@@ -72,16 +74,20 @@ public sealed class AtomSphereClient : IDisposable
         _utcNow = utcNow ?? (() => DateTimeOffset.UtcNow);
         var realDelay = delay ?? ((wait, ct) => Task.Delay(wait, ct));
         var stopwatch = Stopwatch.StartNew();
-        Func<TimeSpan> monotonic = () => stopwatch.Elapsed;
+        monotonic ??= () => stopwatch.Elapsed;
 
         BaseAddress = new Uri(options.Root.AbsoluteUri.TrimEnd('/') + "/api/rest/v1/" + Uri.EscapeDataString(options.AccountId.Trim()) + "/");
         RateLimiter = new AdaptiveRateLimiter(options.RequestsPerSecond, monotonic, realDelay);
+        Breaker = new CircuitBreaker(options.OutageTolerance, monotonic);
         var settings = new RetrySettings
         {
             MaxRetries = Math.Max(0, options.MaxRetries),
             AttemptTimeout = options.Timeout,
-            Budget = options.RetryTimeBudget,
+
+            // A longer per-attempt timeout than the budget would be cut by it: the budget then allows one such attempt.
+            Budget = options.RetryTimeBudget > options.Timeout ? options.RetryTimeBudget : options.Timeout,
             BasePath = BaseAddress.AbsolutePath,
+            Root = options.Root,
         };
 
         if (primaryHandler is null)
@@ -104,7 +110,7 @@ public sealed class AtomSphereClient : IDisposable
 
             // The factory's request logging is not used: the one place that reports requests is the RequestObserver.
             .RemoveAllLoggers()
-            .AddHttpMessageHandler(() => new RetryHandler(settings, RateLimiter, () => Options.RequestObserver, realDelay, monotonic, _utcNow))
+            .AddHttpMessageHandler(() => new RetryHandler(settings, RateLimiter, Breaker, () => Options.RequestObserver, realDelay, monotonic, _utcNow))
             .AddHttpMessageHandler(() => new AuthenticationHandler(_userId, _token))
 
             // One client per instance, released by Dispose: no rotation (the primary handler refreshes its own connections).
@@ -120,10 +126,12 @@ public sealed class AtomSphereClient : IDisposable
 
     internal AdaptiveRateLimiter RateLimiter { get; }
 
-    /// <summary>GET /Account/{accountId}: checks the credential.</summary>
+    internal CircuitBreaker Breaker { get; }
+
+    /// <summary>GET /Account/{accountId}: checks the credential, within <see cref="AtomSphereClientOptions.CheckTimeBudget"/> (connecting fails fast).</summary>
     public async Task<AccountInfo> GetAccountAsync(CancellationToken cancellationToken)
     {
-        var body = await SendAsync(HttpMethod.Get, "Account/" + Uri.EscapeDataString(Options.AccountId.Trim()), null, cancellationToken).ConfigureAwait(false);
+        var body = await SendAsync(HttpMethod.Get, "Account/" + Uri.EscapeDataString(Options.AccountId.Trim()), null, cancellationToken, Options.CheckTimeBudget).ConfigureAwait(false);
         return ApiJson.ReadAccount(body);
     }
 
@@ -437,7 +445,7 @@ public sealed class AtomSphereClient : IDisposable
     }
 
     /// <summary>Sends one request through the retry policy; the body of a 2xx answer, or an ApiException.</summary>
-    private async Task<byte[]> SendAsync(HttpMethod method, string relativePath, HttpContent? content, CancellationToken cancellationToken)
+    private async Task<byte[]> SendAsync(HttpMethod method, string relativePath, HttpContent? content, CancellationToken cancellationToken, TimeSpan? budget = null)
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
@@ -445,6 +453,11 @@ public sealed class AtomSphereClient : IDisposable
         }
 
         using var request = new HttpRequestMessage(method, new Uri(relativePath, UriKind.Relative)) { Content = content };
+        if (budget is { } shorter)
+        {
+            RequestBudget.Set(request, shorter);
+        }
+
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         var body = response.Content is null
             ? Array.Empty<byte>()

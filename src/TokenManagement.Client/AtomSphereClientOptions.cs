@@ -34,6 +34,18 @@ public sealed class AtomSphereClientOptions
     /// </summary>
     public TimeSpan RetryTimeBudget { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The retry budget of the credential check (GetAccountAsync): connecting to a wrong address or a stopped service
+    /// fails within this, not after the whole <see cref="RetryTimeBudget"/>.
+    /// </summary>
+    public TimeSpan CheckTimeBudget { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>
+    /// How long the service may stay unreachable (no answer, 503 Unavailable) before requests stop waiting for it:
+    /// then they fail at once, and one is let through every few seconds to find out whether it is back. Zero: never.
+    /// </summary>
+    public TimeSpan OutageTolerance { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Receives one record per HTTP attempt (for -Verbose). Called from any thread.</summary>
     public Action<RequestRecord>? RequestObserver { get; set; }
 }
@@ -42,7 +54,13 @@ public sealed class AtomSphereClientOptions
 public sealed class RequestRecord
 {
     public RequestRecord(string method, string path, int? statusCode, TimeSpan elapsed, int attempt, string? note)
+        : this(method, path, statusCode, elapsed, attempt, note, willRetry: false)
     {
+    }
+
+    public RequestRecord(string method, string path, int? statusCode, TimeSpan elapsed, int attempt, string? note, bool willRetry)
+    {
+        WillRetry = willRetry;
         Method = method;
         Path = path;
         StatusCode = statusCode;
@@ -58,6 +76,9 @@ public sealed class RequestRecord
     public int? StatusCode { get; }
     public TimeSpan Elapsed { get; }
     public int Attempt { get; }
+
+    /// <summary>Whether the client will send this request again (after a wait): progress can say it is retrying.</summary>
+    public bool WillRetry { get; }
 
     /// <summary>E.g. "retrying in 1.0 s (503 RateLimited)"; null for a plain request.</summary>
     public string? Note { get; }

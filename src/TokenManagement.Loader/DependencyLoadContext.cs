@@ -50,6 +50,12 @@ public static class ModuleLoadContext
         }
     }
 
+    /// <summary>Only the client and Microsoft.Extensions.* are the module's own to load; everything else is the runtime's.</summary>
+    internal static bool LoadsPrivately(string? simpleName) =>
+        simpleName is not null
+        && (string.Equals(simpleName, ClientAssemblyName, StringComparison.Ordinal)
+            || simpleName.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal));
+
     private static Assembly? OnDefaultResolving(AssemblyLoadContext context, AssemblyName name) =>
         string.Equals(name.Name, ClientAssemblyName, StringComparison.Ordinal) && s_context is not null
             ? s_context.LoadFromAssemblyName(name)
@@ -58,7 +64,6 @@ public static class ModuleLoadContext
     private sealed class DependencyLoadContext : AssemblyLoadContext
     {
         private readonly string _directory;
-        private Dictionary<string, string>? _platformAssemblies;
 
         public DependencyLoadContext(string directory)
             : base("TokenManagement.Dependencies", isCollectible: false)
@@ -68,58 +73,16 @@ public static class ModuleLoadContext
 
         protected override Assembly? Load(AssemblyName assemblyName)
         {
-            if (assemblyName.Name is null)
+            if (!LoadsPrivately(assemblyName.Name))
             {
+                // null: the default context answers: the runtime's assemblies (System.*, whatever the runtime
+                // carries) and PowerShell's own, never a private copy of them.
                 return null;
             }
 
             string path = Path.Combine(_directory, assemblyName.Name + ".dll");
-            if (!File.Exists(path) || RuntimeProvidesAtLeast(assemblyName.Name, path))
-            {
-                // null: the default context answers (the runtime's and PowerShell's own assemblies).
-                return null;
-            }
-
-            return LoadFromAssemblyPath(path);
+            return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
         }
 
-        /// <summary>
-        /// True when the runtime itself (its trusted platform assemblies, never another module's) has this assembly
-        /// in the same or a newer version: then the framework's copy is used, so that types such as
-        /// System.Diagnostics.Metrics.IMeterFactory are the very ones System.Net.Http knows.
-        /// </summary>
-        private bool RuntimeProvidesAtLeast(string simpleName, string bundledPath)
-        {
-            _platformAssemblies ??= ReadPlatformAssemblies();
-            if (!_platformAssemblies.TryGetValue(simpleName, out string? platformPath))
-            {
-                return false;
-            }
-
-            try
-            {
-                Version? platform = AssemblyName.GetAssemblyName(platformPath).Version;
-                Version? bundled = AssemblyName.GetAssemblyName(bundledPath).Version;
-                return platform is not null && bundled is not null && platform >= bundled;
-            }
-            catch (Exception)
-            {
-                return false;
-            }
-        }
-
-        private static Dictionary<string, string> ReadPlatformAssemblies()
-        {
-            var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is string list)
-            {
-                foreach (string path in list.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-                {
-                    map[Path.GetFileNameWithoutExtension(path)] = path;
-                }
-            }
-
-            return map;
-        }
     }
 }

@@ -93,7 +93,7 @@ public sealed class TestClient : IDisposable
     private readonly ConcurrentQueue<RequestRecord> _records = new();
     private readonly ConcurrentQueue<TimeSpan> _delays = new();
 
-    public TestClient(FakeHandler handler, Action<AtomSphereClientOptions>? configure = null, bool realDelays = false, Func<DateTimeOffset>? utcNow = null)
+    public TestClient(FakeHandler handler, Action<AtomSphereClientOptions>? configure = null, bool realDelays = false, Func<DateTimeOffset>? utcNow = null, ManualClock? clock = null)
     {
         Handler = handler;
         Options = new AtomSphereClientOptions
@@ -117,9 +117,11 @@ public sealed class TestClient : IDisposable
                 {
                     ct.ThrowIfCancellationRequested();
                     _delays.Enqueue(wait);
+                    clock?.Advance(wait);
                     return Task.CompletedTask;
                 },
-            utcNow);
+            utcNow,
+            clock is null ? null : () => clock.Now);
     }
 
     public FakeHandler Handler { get; }
@@ -143,4 +145,14 @@ public sealed class TestClient : IDisposable
     public static string Plain(SecureString value) => new System.Net.NetworkCredential("", value).Password;
 
     public void Dispose() => Client.Dispose();
+}
+
+/// <summary>A monotonic clock that moves only when told (the fake delays advance it).</summary>
+public sealed class ManualClock
+{
+    private long _ticks;
+
+    public TimeSpan Now => TimeSpan.FromTicks(Interlocked.Read(ref _ticks));
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }

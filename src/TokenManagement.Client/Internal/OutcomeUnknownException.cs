@@ -6,8 +6,8 @@ namespace TokenManagement.Client.Internal;
 /// </summary>
 internal sealed class OutcomeUnknownException : Exception
 {
-    public OutcomeUnknownException(string reason, Exception inner)
-        : base("The service did not answer: " + reason, inner)
+    public OutcomeUnknownException(string reason, Exception? inner)
+        : base("The service gave no usable answer: " + reason, inner)
     {
         Reason = reason;
     }

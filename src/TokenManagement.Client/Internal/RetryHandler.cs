@@ -16,6 +16,27 @@ internal sealed class RetrySettings
 
     /// <summary>The path every request shares, e.g. /api/rest/v1/acme-A1B2C3; records show what follows it.</summary>
     public string BasePath { get; set; } = "";
+
+    /// <summary>The service's address, for messages.</summary>
+    public Uri? Root { get; set; }
+}
+
+/// <summary>A per-request retry budget, shorter than the client's (connecting: fail fast).</summary>
+internal static class RequestBudget
+{
+#if NET
+    private static readonly HttpRequestOptionsKey<TimeSpan> Key = new("TokenManagement.RetryBudget");
+
+    public static void Set(HttpRequestMessage request, TimeSpan budget) => request.Options.Set(Key, budget);
+
+    public static TimeSpan? Get(HttpRequestMessage request) => request.Options.TryGetValue(Key, out var budget) ? budget : null;
+#else
+    private const string Key = "TokenManagement.RetryBudget";
+
+    public static void Set(HttpRequestMessage request, TimeSpan budget) => request.Properties[Key] = budget;
+
+    public static TimeSpan? Get(HttpRequestMessage request) => request.Properties.TryGetValue(Key, out var budget) && budget is TimeSpan value ? value : null;
+#endif
 }
 
 /// <summary>
@@ -39,6 +60,7 @@ internal sealed class RetryHandler : DelegatingHandler
 
     private readonly RetrySettings _settings;
     private readonly AdaptiveRateLimiter _limiter;
+    private readonly CircuitBreaker _breaker;
     private readonly Func<Action<RequestRecord>?> _observer;
     private readonly Func<TimeSpan, CancellationToken, Task> _delay;
     private readonly Func<TimeSpan> _monotonic;
@@ -47,6 +69,7 @@ internal sealed class RetryHandler : DelegatingHandler
     public RetryHandler(
         RetrySettings settings,
         AdaptiveRateLimiter limiter,
+        CircuitBreaker breaker,
         Func<Action<RequestRecord>?> observer,
         Func<TimeSpan, CancellationToken, Task> delay,
         Func<TimeSpan> monotonic,
@@ -54,6 +77,7 @@ internal sealed class RetryHandler : DelegatingHandler
     {
         _settings = settings;
         _limiter = limiter;
+        _breaker = breaker;
         _observer = observer;
         _delay = delay;
         _monotonic = monotonic;
@@ -62,19 +86,35 @@ internal sealed class RetryHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = _monotonic();
         var method = request.Method.Method;
         var path = RecordPath(request);
         var safe = IsSafeToRepeat(request);
+        var budget = RequestBudget.Get(request) ?? _settings.Budget;
+        TimeSpan? started = null;
         var unanswered = false;
         var ownRetryAfterUntil = TimeSpan.MinValue; // so that the limiter does not hold us for a Retry-After we waited ourselves
 
         for (var attempt = 1; ; attempt++)
         {
+            if (!_breaker.TryPass())
+            {
+                Report(method, path, null, TimeSpan.Zero, attempt, "not sent: " + BreakerState());
+                throw Unreachable(attempt - 1);
+            }
+
             var waited = await _limiter.WaitAsync(ownRetryAfterUntil, cancellationToken).ConfigureAwait(false);
             var limiterNote = waited > TimeSpan.FromMilliseconds(50)
                 ? $"waited {Seconds(waited)} s for the client's rate limit"
                 : null;
+
+            // The budget runs from the first attempt (a place in the rate limiter's queue is not a retry), and each
+            // attempt's timeout is cut to what is left of it, so that a call never outlasts its budget.
+            started ??= _monotonic();
+            var left = budget - (_monotonic() - started.Value);
+            var attemptTimeout = _settings.AttemptTimeout > TimeSpan.Zero && _settings.AttemptTimeout != Timeout.InfiniteTimeSpan && _settings.AttemptTimeout < left
+                ? _settings.AttemptTimeout
+                : left;
+            var cutByBudget = attemptTimeout < _settings.AttemptTimeout;
 
             var attemptStarted = _monotonic();
             HttpResponseMessage? response = null;
@@ -82,11 +122,7 @@ internal sealed class RetryHandler : DelegatingHandler
             var timedOut = false;
             using (var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                if (_settings.AttemptTimeout > TimeSpan.Zero && _settings.AttemptTimeout != Timeout.InfiniteTimeSpan)
-                {
-                    attemptCts.CancelAfter(_settings.AttemptTimeout);
-                }
-
+                attemptCts.CancelAfter(attemptTimeout > TimeSpan.Zero ? attemptTimeout : TimeSpan.FromMilliseconds(1));
                 try
                 {
                     response = await base.SendAsync(request, attemptCts.Token).ConfigureAwait(false);
@@ -116,8 +152,9 @@ internal sealed class RetryHandler : DelegatingHandler
 
             if (failure is not null)
             {
+                _breaker.OnUnanswered();
                 var reason = timedOut
-                    ? $"no answer within {Seconds(_settings.AttemptTimeout)} s"
+                    ? $"no answer within {Seconds(attemptTimeout)} s{(cutByBudget ? " (what was left of the retry budget)" : "")}"
                     : "connection failed: " + failure.GetBaseException().Message;
 
                 if (!safe)
@@ -128,22 +165,26 @@ internal sealed class RetryHandler : DelegatingHandler
 
                 unanswered = true;
                 var backoff = Backoff(attempt);
-                var giveUp = GiveUpReason(attempt, started, backoff);
+                var giveUp = GiveUpReason(attempt, started.Value, backoff, budget);
                 if (giveUp is not null)
                 {
                     Report(method, path, null, elapsed, attempt, Join(limiterNote, $"{reason}; {giveUp}"));
                     throw new ApiException(
                         ApiErrorKind.Unavailable,
                         timedOut
-                            ? $"The service did not answer within {Seconds(_settings.AttemptTimeout)} s ({attempt} attempt{(attempt == 1 ? "" : "s")}). Try again later, or allow a longer timeout."
-                            : $"The service could not be reached ({attempt} attempt{(attempt == 1 ? "" : "s")}): {failure.GetBaseException().Message} Check the network connection and the URI, then try again.",
+                            ? $"The service at {_settings.Root} did not answer within {Seconds(attemptTimeout)} s ({Attempts(attempt)}). Try again later, or allow a longer timeout (Connect-AtomSphere -TimeoutSec)."
+                            : $"The service at {_settings.Root} could not be reached ({Attempts(attempt)}): {failure.GetBaseException().Message} Check the network connection and the URI, then try again.",
                         null,
                         null,
                         failure);
                 }
 
-                Report(method, path, null, elapsed, attempt, Join(limiterNote, $"{reason}; retrying in {Seconds(backoff)} s"));
-                await _delay(backoff, cancellationToken).ConfigureAwait(false);
+                Report(method, path, null, elapsed, attempt, Join(limiterNote, $"{reason}; retrying in {Seconds(backoff)} s"), willRetry: true);
+                if (!await DelayUnlessUnreachableAsync(backoff, cancellationToken).ConfigureAwait(false))
+                {
+                    throw Unreachable(attempt);
+                }
+
                 continue;
             }
 
@@ -153,26 +194,44 @@ internal sealed class RetryHandler : DelegatingHandler
                 var code = await ReadErrorCodeAsync(response).ConfigureAwait(false);
                 var throttled = status == 429 || string.Equals(code, "RateLimited", StringComparison.Ordinal);
                 var retryAfter = RetryAfter(response);
+                var label = $"{status} {code ?? response.ReasonPhrase ?? "Service Unavailable"}";
                 if (throttled)
                 {
+                    // Throttled: the service is up, and documents that the request changed nothing.
+                    _breaker.OnAnswered();
                     ownRetryAfterUntil = _limiter.OnThrottled(retryAfter, attemptStarted);
                 }
+                else
+                {
+                    _breaker.OnUnanswered();
+                    if (!safe)
+                    {
+                        // Only a throttled answer is documented as "changed nothing": reconcile like a lost answer.
+                        Report(method, path, status, elapsed, attempt, Join(limiterNote, $"{label}; not sent again (the request may have been carried out): reading back to reconcile"));
+                        response.Dispose();
+                        throw new OutcomeUnknownException(label, null);
+                    }
+                }
 
-                var label = $"{status} {code ?? response.ReasonPhrase ?? "Service Unavailable"}";
                 var delay = retryAfter ?? Backoff(attempt);
-                var giveUp = GiveUpReason(attempt, started, delay);
+                var giveUp = GiveUpReason(attempt, started.Value, delay, budget);
                 if (giveUp is not null)
                 {
                     Report(method, path, status, elapsed, attempt, Join(limiterNote, $"{giveUp} ({label})"));
                     return response;
                 }
 
-                Report(method, path, status, elapsed, attempt, Join(limiterNote, $"retrying in {Seconds(delay)} s ({label})"));
+                Report(method, path, status, elapsed, attempt, Join(limiterNote, $"retrying in {Seconds(delay)} s ({label})"), willRetry: true);
                 response.Dispose();
-                await _delay(delay, cancellationToken).ConfigureAwait(false);
+                if (!await DelayUnlessUnreachableAsync(delay, cancellationToken).ConfigureAwait(false))
+                {
+                    throw Unreachable(attempt);
+                }
+
                 continue;
             }
 
+            _breaker.OnAnswered();
             _limiter.OnAnswered();
 
             if (unanswered && status == 404 && request.Method == HttpMethod.Delete)
@@ -190,6 +249,36 @@ internal sealed class RetryHandler : DelegatingHandler
             return response;
         }
     }
+
+    /// <summary>Waits before a retry; false when the service has meanwhile been unreachable too long (the breaker opened).</summary>
+    private async Task<bool> DelayUnlessUnreachableAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _breaker.Opened);
+        try
+        {
+            await _delay(delay, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        return !_breaker.IsOpen;
+    }
+
+    private string BreakerState() =>
+        _breaker.DownFor is { } down
+            ? $"the service has not answered for {Seconds(down)} s"
+            : "the service has not answered";
+
+    private ApiException Unreachable(int attempts) =>
+        new(
+            ApiErrorKind.Unavailable,
+            $"The service at {_settings.Root} has not answered for {Seconds(_breaker.DownFor ?? TimeSpan.Zero)} s ({Attempts(attempts)} for this request): "
+            + $"requests now fail at once instead of waiting, and one is tried every {Seconds(CircuitBreaker.ProbeInterval)} s. "
+            + "Check that the service is up and the URI is right, then run the command again for what is left.");
+
+    private static string Attempts(int count) => count == 1 ? "1 attempt" : $"{count} attempts";
 
     /// <summary>Safe to send again when an attempt got no answer: reads, and DELETE (a repeat answers 404).</summary>
     internal static bool IsSafeToRepeat(HttpRequestMessage request)
@@ -211,20 +300,25 @@ internal sealed class RetryHandler : DelegatingHandler
         return false;
     }
 
-    private string? GiveUpReason(int attempt, TimeSpan started, TimeSpan nextDelay)
+    /// <summary>Why no further attempt is made, or null: retries are used up, or waiting would leave too little of the budget for an attempt.</summary>
+    private string? GiveUpReason(int attempt, TimeSpan started, TimeSpan nextDelay, TimeSpan budget)
     {
         if (attempt > _settings.MaxRetries)
         {
-            return _settings.MaxRetries == 0 ? "not retried (no retries allowed)" : $"giving up after {attempt} attempts";
+            return _settings.MaxRetries == 0 ? "not retried (no retries allowed)" : $"giving up after {Attempts(attempt)}";
         }
 
-        if (_monotonic() - started + nextDelay > _settings.Budget)
+        var minimumAttempt = _settings.AttemptTimeout < MinimumAttempt ? _settings.AttemptTimeout : MinimumAttempt;
+        if (_monotonic() - started + nextDelay + minimumAttempt > budget)
         {
-            return $"giving up: waiting {Seconds(nextDelay)} s more would exceed the retry budget of {Seconds(_settings.Budget)} s";
+            return $"giving up: waiting {Seconds(nextDelay)} s more would leave no time for another attempt within the retry budget of {Seconds(budget)} s";
         }
 
         return null;
     }
+
+    /// <summary>An attempt shorter than this is not worth sending.</summary>
+    private static readonly TimeSpan MinimumAttempt = TimeSpan.FromSeconds(1);
 
     private TimeSpan Backoff(int attempt)
     {
@@ -320,7 +414,7 @@ internal sealed class RetryHandler : DelegatingHandler
         return path.StartsWith("/", StringComparison.Ordinal) ? path : "/" + path;
     }
 
-    private void Report(string method, string path, int? status, TimeSpan elapsed, int attempt, string? note)
+    private void Report(string method, string path, int? status, TimeSpan elapsed, int attempt, string? note, bool willRetry = false)
     {
         var observer = _observer();
         if (observer is null)
@@ -330,7 +424,7 @@ internal sealed class RetryHandler : DelegatingHandler
 
         try
         {
-            observer(new RequestRecord(method, path, status, elapsed, attempt, note));
+            observer(new RequestRecord(method, path, status, elapsed, attempt, note, willRetry));
         }
 #pragma warning disable CA1031 // An observer's fault must not change the outcome of the request.
         catch (Exception)

@@ -17,7 +17,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     private const string UriVariable = "BOOMI_API_URI";
 
     [Parameter(Position = 0)]
-    [ValidateNotNullOrEmpty]
+    [ValidateNotBlank]
     public string? AccountId { get; set; }
 
     /// <summary>User name: the user id (with or without BOOMI_TOKEN.); password: the token.</summary>
@@ -29,13 +29,17 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     [ValidateNotNull]
     public Uri? Uri { get; set; }
 
+    /// <summary>The client's ceiling: 0 (none), or 0.01 to 10,000 requests per second.</summary>
     [Parameter]
-    [ValidateRange(0.0, double.MaxValue)]
+    [ValidateRequestRate]
     public double RequestsPerSecond { get; set; } = 10;
 
+    /// <summary>Per attempt, at most a day (a longer wait is no timeout).</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [ValidateRange(1, MaxTimeoutSec)]
     public int TimeoutSec { get; set; } = 100;
+
+    internal const int MaxTimeoutSec = 86400;
 
     /// <summary>How often a throttled, unavailable or unanswered request is retried before ServiceUnavailable.</summary>
     [Parameter]
@@ -77,15 +81,17 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
             Api.ApiToken? own = await client.FindTokenByValueAsync(token, cancellationToken).ConfigureAwait(false);
             ownTokenId = own?.Id;
         }
-        catch (Exception exception)
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
             client.Dispose();
-            if (exception is Api.ApiException api)
-            {
-                throw new TerminatingErrorException(
-                    ApiErrors.FromApi(api, accountId, $"Could not connect to account {accountId} as {userId} at {root}"));
-            }
-
+            string doing = $"Could not connect to account {accountId} as {userId} at {root}";
+            throw new TerminatingErrorException(exception is Api.ApiException { Kind: Api.ApiErrorKind.NotFound } notFound
+                ? ApiErrors.ServiceNotFound(root, accountId, notFound)
+                : ApiErrors.FromException(exception, accountId, doing));
+        }
+        catch (Exception)
+        {
+            client.Dispose();
             throw;
         }
 
@@ -125,6 +131,19 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
             throw new TerminatingErrorException(ApiErrors.InvalidUri(uri, "it is not an absolute URI (e.g. https://api.boomi.com)."));
         }
 
+        if (uri.UserInfo.Length > 0)
+        {
+            // Never echo it: the part before @ may be a password.
+            var shown = new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+            throw new TerminatingErrorException(ApiErrors.InvalidUri(shown,
+                "it contains a user name or password. Pass the credential with -Credential, never in the URI."));
+        }
+
+        if (uri.Query.Length > 0 || uri.Fragment.Length > 0)
+        {
+            throw new TerminatingErrorException(ApiErrors.InvalidUri(uri, "it has a query or fragment; give the root only (a base path such as a gateway prefix is kept)."));
+        }
+
         bool https = string.Equals(uri.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase);
         bool http = string.Equals(uri.Scheme, System.Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase);
         if (!https && !(http && uri.IsLoopback))
@@ -143,7 +162,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         string? accountId = AccountId;
         if (string.IsNullOrEmpty(accountId))
         {
-            accountId = Environment.GetEnvironmentVariable(AccountVariable);
+            accountId = Environment.GetEnvironmentVariable(AccountVariable)?.Trim();
             if (string.IsNullOrEmpty(accountId))
             {
                 missing.Add(AccountVariable);
@@ -159,7 +178,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         }
         else
         {
-            userName = Environment.GetEnvironmentVariable(UserVariable);
+            userName = Environment.GetEnvironmentVariable(UserVariable)?.Trim();
             string? value = Environment.GetEnvironmentVariable(TokenVariable);
             token = string.IsNullOrEmpty(value) ? null : SecureStrings.FromPlainText(value!);
             if (string.IsNullOrEmpty(userName))
@@ -180,9 +199,9 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
                 $"them from the environment, but {string.Join(", ", missing)} {(missing.Count > 1 ? "are" : "is")} not set."));
         }
 
-        string userId = userName!.StartsWith(UserIdPrefix, StringComparison.OrdinalIgnoreCase)
+        string userId = (userName!.StartsWith(UserIdPrefix, StringComparison.OrdinalIgnoreCase)
             ? userName.Substring(UserIdPrefix.Length)
-            : userName;
+            : userName).Trim();
         if (userId.Length == 0 || token is null || token.Length == 0)
         {
             throw new TerminatingErrorException(ApiErrors.MissingCredential(
@@ -190,6 +209,6 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         }
 
         token.MakeReadOnly();
-        return (accountId!, userId, token);
+        return (accountId!.Trim(), userId, token);
     }
 }

@@ -20,6 +20,7 @@ internal static class ErrorIds
     public const string MissingCredential = nameof(MissingCredential);
     public const string InvalidApiTokenInput = nameof(InvalidApiTokenInput);
     public const string ConnectionNotFound = nameof(ConnectionNotFound);
+    public const string ServiceNotFound = nameof(ServiceNotFound);
 }
 
 /// <summary>
@@ -84,13 +85,7 @@ internal static class ApiErrors
         Rule rule = nameRequest && exception.Kind == Api.ApiErrorKind.InvalidRequest
             ? s_invalidName
             : s_table.TryGetValue(exception.Kind, out Rule? found) ? found : s_unknown;
-        string message = $"{doing}: {exception.Message.Trim()}";
-        if (!rule.ClientAdvises)
-        {
-            message += " " + rule.Advice;
-        }
-
-        return Create(rule.ErrorId, rule.Category, message, target, exception, rule.Advice);
+        return Create(rule.ErrorId, rule.Category, $"{doing}: {exception.Message.Trim()}", target, exception, rule.ClientAdvises ? null : rule.Advice);
     }
 
     /// <summary>
@@ -107,8 +102,7 @@ internal static class ApiErrors
         string what = exception is OperationCanceledException
             ? "the request was cancelled before the service answered (the connection was closed?), so whether it took effect is not known. Check with Get-ApiToken."
             : exception.Message.Trim();
-        string message = $"{doing}: {what} {s_unknown.Advice}";
-        return Create(s_unknown.ErrorId, s_unknown.Category, message, target, exception, s_unknown.Advice);
+        return Create(s_unknown.ErrorId, s_unknown.Category, $"{doing}: {what}", target, exception, s_unknown.Advice);
     }
 
     /// <summary>
@@ -121,25 +115,21 @@ internal static class ApiErrors
 
     public static ErrorRecord NotConnected(AtomSphereConnection? closed) =>
         Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
-            closed is null
-                ? "Not connected. Run Connect-AtomSphere first."
-                : $"Connection {closed.Id} is closed. Run Connect-AtomSphere first.",
+            closed is null ? "Not connected." : $"Connection {closed.Id} is closed.",
             closed, null, "Run Connect-AtomSphere first.");
 
     public static ErrorRecord InvalidName(string? name, string problem) =>
         Create(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,
-            $"'{name}' is not a valid API token name. {problem} {s_invalidName.Advice}", name, null, s_invalidName.Advice);
+            $"'{name}' is not a valid API token name. {problem}", name, null, s_invalidName.Advice);
 
     public static ErrorRecord NotFound(object? target, string message) =>
-        Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound,
-            $"{message} {s_table[Api.ApiErrorKind.NotFound].Advice}", target, null, s_table[Api.ApiErrorKind.NotFound].Advice);
+        Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound, message, target, null, s_table[Api.ApiErrorKind.NotFound].Advice);
 
     /// <summary>A piped token whose connection was closed since it was read.</summary>
     public static ErrorRecord TokenConnectionClosed(ApiToken token) =>
         Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
-            $"API token {ApiTokenMapper.Describe(token)} was read through connection {token.Connection?.Id}, which is closed. " +
-            "Pass -Connection to act through another connection (the token is then looked up again through it).",
-            token, null, "Pass -Connection, or run Connect-AtomSphere and read the token again.");
+            $"API token {ApiTokenMapper.Describe(token)} was read through connection {token.Connection?.Id}, which is closed.",
+            token, null, "Pass -Connection to act through another connection (the token is then looked up again through it).");
 
     /// <summary>The connection of this command was closed while it ran: the item named by the target was not looked up.</summary>
     public static ErrorRecord ConnectionClosedMidRun(AtomSphereConnection connection, object? target) =>
@@ -149,43 +139,46 @@ internal static class ApiErrors
 
     public static ErrorRecord TokenInUse(ApiToken token, string verb, IEnumerable<AtomSphereConnection> using_) =>
         Create(ErrorIds.ApiTokenInUse, ErrorCategory.InvalidOperation,
-            $"Skipped API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it. " +
-            $"To {verb} it anyway, add -IncludeCurrentToken (it is processed last and that connection is then closed).",
-            token, null, "Add -IncludeCurrentToken, or connect with another token.");
+            $"Skipped API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it.",
+            token, null, $"To {verb} it anyway, add -IncludeCurrentToken (it is processed last and that connection is then closed).");
 
     public static ErrorRecord InvalidInput(object? input, string problem) =>
-        Create(ErrorIds.InvalidApiTokenInput, ErrorCategory.InvalidArgument,
-            $"{problem} Pipe tokens from Get-ApiToken, objects with an Id property (e.g. Import-Csv rows), or token names.",
-            input, null, "Pipe tokens from Get-ApiToken, objects with an Id, or names.");
+        Create(ErrorIds.InvalidApiTokenInput, ErrorCategory.InvalidArgument, problem, input, null,
+            "Pipe tokens from Get-ApiToken, objects with an Id property (e.g. Import-Csv rows), or token names.");
+
+    /// <summary>Connecting answered 404: the URI has no AtomSphere API, or it does not know the account. Not ApiTokenNotFound.</summary>
+    public static ErrorRecord ServiceNotFound(Uri root, string accountId, Api.ApiException exception) =>
+        Create(ErrorIds.ServiceNotFound, ErrorCategory.ObjectNotFound,
+            $"No AtomSphere API answered for account {accountId} at {root} (404 Not Found): either the address is not an AtomSphere API root " +
+            "(e.g. https://api.boomi.com, or a gateway's prefix for it) or the account id is not known there.",
+            root, exception, "Check -Uri and -AccountId.");
 
     public static ErrorRecord ConnectionNotFound(int id) =>
         Create(ErrorIds.ConnectionNotFound, ErrorCategory.ObjectNotFound,
-            $"This session has no connection with id {id}. Get-AtomSphereConnection lists them.", id, null,
-            "Run Get-AtomSphereConnection to see the connections.");
+            $"This session has no connection with id {id}.", id, null, "Get-AtomSphereConnection lists them.");
 
+    /// <param name="problem">What is wrong and what to use instead.</param>
     public static ErrorRecord InvalidUri(object? uri, string problem) =>
-        Create(ErrorIds.InvalidUri, ErrorCategory.InvalidArgument, $"'{uri}' cannot be used as -Uri: {problem}", uri, null,
-            "Use https://, or http:// only for a service on this machine (localhost, 127.0.0.1, ::1).");
+        Create(ErrorIds.InvalidUri, ErrorCategory.InvalidArgument, $"'{uri}' cannot be used as -Uri: {problem}", uri, null, null);
 
     public static ErrorRecord MissingCredential(string message) =>
         Create(ErrorIds.MissingCredential, ErrorCategory.InvalidArgument, message, null, null,
             "Pass -AccountId and -Credential, or set the environment variables named.");
 
-    public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner, string? recommendedAction)
+    /// <summary>
+    /// An error record whose message says what happened and then, once, what to do (<paramref name="advice"/>;
+    /// null when <paramref name="message"/> already says it). The advice is not repeated in ErrorDetails.
+    /// </summary>
+    public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, Exception? inner, string? advice)
     {
+        string text = advice is null ? message : $"{message.TrimEnd()} {advice}";
         Exception exception = category switch
         {
-            ErrorCategory.ObjectNotFound => new ItemNotFoundException(message, inner),
-            ErrorCategory.InvalidArgument => new ArgumentException(message, inner),
-            ErrorCategory.PermissionDenied or ErrorCategory.AuthenticationError => new UnauthorizedAccessException(message, inner),
-            _ => new InvalidOperationException(message, inner),
+            ErrorCategory.ObjectNotFound => new ItemNotFoundException(text, inner),
+            ErrorCategory.InvalidArgument => new ArgumentException(text, inner),
+            ErrorCategory.PermissionDenied or ErrorCategory.AuthenticationError => new UnauthorizedAccessException(text, inner),
+            _ => new InvalidOperationException(text, inner),
         };
-        var record = new ErrorRecord(exception, errorId, category, target);
-        if (recommendedAction is not null)
-        {
-            record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
-        }
-
-        return record;
+        return new ErrorRecord(exception, errorId, category, target);
     }
 }

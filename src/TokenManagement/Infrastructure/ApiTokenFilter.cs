@@ -69,7 +69,9 @@ internal static class ApiTokenFilter
         if (remainder != 0)
         {
             utc = utc.AddTicks(-remainder);
-            if (roundUp)
+
+            // [datetime]::MaxValue has no later whole second: it stays the last one there is.
+            if (roundUp && utc < DateTime.MaxValue.AddSeconds(-1))
             {
                 utc = utc.AddSeconds(1);
             }

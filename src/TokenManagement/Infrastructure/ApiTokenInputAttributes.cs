@@ -91,3 +91,34 @@ public sealed class ValidateWildcardPatternAttribute : ValidateEnumeratedArgumen
         }
     }
 }
+
+/// <summary>Not null, empty or only white space (PowerShell 5.1 has no ValidateNotNullOrWhiteSpace).</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ValidateNotBlankAttribute : ValidateArgumentsAttribute
+{
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        object? value = arguments is PSObject p ? p.BaseObject : arguments;
+        if (value is not string text || text.Trim().Length == 0)
+        {
+            throw new ValidationMetadataException("The argument is empty or white space. Supply a value, e.g. the account id shown in the platform's Settings (acme-A1B2C3).");
+        }
+    }
+}
+
+/// <summary>A request rate the client can keep: 0 (no ceiling) or 0.01 to 10,000 per second.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ValidateRequestRateAttribute : ValidateArgumentsAttribute
+{
+    internal const double Minimum = 0.01;
+    internal const double Maximum = 10000;
+
+    protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
+    {
+        double rate = LanguagePrimitives.ConvertTo<double>(arguments is PSObject p ? p.BaseObject : arguments);
+        if (double.IsNaN(rate) || (rate != 0 && (rate < Minimum || rate > Maximum)))
+        {
+            throw new ValidationMetadataException($"{rate} is not a request rate the client can keep: use 0 (no ceiling) or {Minimum} to {Maximum} requests per second.");
+        }
+    }
+}

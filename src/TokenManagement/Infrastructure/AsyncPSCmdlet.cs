@@ -22,6 +22,9 @@ internal interface IPipelineChannel
 
     /// <summary>Work that outlives the block that started it: awaited, and its writes pumped, before the cmdlet ends.</summary>
     void Track(Task work);
+
+    /// <summary>Told (from any thread) when one of this cmdlet's requests is about to be retried, with why.</summary>
+    Action<string>? RetryObserver { get; set; }
 }
 
 /// <summary>
@@ -184,6 +187,15 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
 
     /// <summary>For observers called from any thread (the client's request records): never throws.</summary>
     internal void TryQueueVerbose(string message) => TryPost(() => WriteVerbose(message));
+
+    /// <inheritdoc cref="IPipelineChannel.RetryObserver"/>
+    internal Action<string>? RetryObserver { get; set; }
+
+    Action<string>? IPipelineChannel.RetryObserver
+    {
+        get => RetryObserver;
+        set => RetryObserver = value;
+    }
 
     // ---- the pump (pipeline thread) ----
 

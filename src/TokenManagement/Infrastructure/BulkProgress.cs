@@ -21,6 +21,7 @@ internal sealed class BulkProgress
     private int _done;
     private int _failed;
     private bool _shown;
+    private string? _retrying;
 
     public BulkProgress(string activity, Action<ProgressRecord> write)
     {
@@ -31,6 +32,23 @@ internal sealed class BulkProgress
     public void Done() => Update(ref _done);
 
     public void Failed() => Update(ref _failed);
+
+    /// <summary>A request is waiting to be sent again: shown until the next item finishes.</summary>
+    public void Retrying(string why)
+    {
+        lock (_gate)
+        {
+            _retrying = why;
+            if (_lastWritten is { } last && _elapsed.Elapsed - last < Interval)
+            {
+                return;
+            }
+
+            _shown = true;
+            _lastWritten = _elapsed.Elapsed;
+            _write(new ProgressRecord(_activityId, _activity, Status()));
+        }
+    }
 
     public void Complete()
     {
@@ -48,6 +66,7 @@ internal sealed class BulkProgress
         lock (_gate)
         {
             counter++;
+            _retrying = null;
             if (_done + _failed < 2 || (_lastWritten is { } last && _elapsed.Elapsed - last < Interval))
             {
                 return;
@@ -62,6 +81,7 @@ internal sealed class BulkProgress
     private string Status()
     {
         double seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
-        return $"{_done} done, {_failed} failed, {(_done + _failed) / seconds:F1} per second";
+        string status = $"{_done} done, {_failed} failed, {(_done + _failed) / seconds:F1} per second";
+        return _retrying is null ? status : $"{status}; retrying ({_retrying})";
     }
 }

@@ -133,7 +133,13 @@ internal sealed class TokenActionRun
             return null;
         }
 
-        _progress ??= new BulkProgress(_action.ProgressActivity, _channel.QueueProgress);
+        if (_progress is null)
+        {
+            _progress = new BulkProgress(_action.ProgressActivity, _channel.QueueProgress);
+            BulkProgress progress = _progress;
+            _channel.RetryObserver = progress.Retrying;
+        }
+
         return await _executor.StartAsync(requestToken => ApplyAsync(token, target, requestToken), cancellationToken).ConfigureAwait(false);
     }
 

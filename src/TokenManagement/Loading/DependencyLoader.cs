@@ -76,29 +76,75 @@ internal static class DependencyLoader
 
     private static Assembly? OnAssemblyResolve(object? sender, ResolveEventArgs args)
     {
-        string? simpleName;
+        AssemblyName requested;
         try
         {
-            simpleName = new AssemblyName(args.Name).Name;
+            requested = new AssemblyName(args.Name);
         }
         catch (Exception)
         {
             return null;
         }
 
-        if (string.IsNullOrEmpty(simpleName))
-        {
-            return null;
-        }
+        string? path = Resolve(requested, args.RequestingAssembly?.Location, s_binDirectory, DependencyDirectory, ReadAssemblyName);
 
-        string path = Path.Combine(DependencyDirectory, simpleName + ".dll");
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        // Any version requested: the bundled one answers (a binding redirect). LoadFrom returns the already loaded
-        // assembly for the same path.
-        return Assembly.LoadFrom(path);
+        // LoadFrom returns the already loaded assembly for the same path.
+        return path is null ? null : Assembly.LoadFrom(path);
     }
+
+    /// <summary>
+    /// The Windows PowerShell 5.1 handler's decision, as PSResourceGet makes it: answer (with the bundled file's path)
+    /// only when one of the module's own assemblies asks (the cmdlet assembly in bin/, or a bundled dependency), only
+    /// for a file the module ships under that very name, and only when the bundled version satisfies the request (same
+    /// public key, same or newer version: a binding redirect upwards). Any other module's request is left alone.
+    /// </summary>
+    internal static string? Resolve(
+        AssemblyName requested,
+        string? requestingLocation,
+        string binDirectory,
+        string dependencyDirectory,
+        Func<string, AssemblyName?> readShipped)
+    {
+        if (string.IsNullOrEmpty(requested.Name) || string.IsNullOrEmpty(requestingLocation)
+            || requested.Name!.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        {
+            return null;
+        }
+
+        string? requestingDirectory = Path.GetDirectoryName(Path.GetFullPath(requestingLocation));
+        if (!SamePath(requestingDirectory, binDirectory) && !SamePath(requestingDirectory, dependencyDirectory))
+        {
+            return null;
+        }
+
+        string path = Path.Combine(dependencyDirectory, requested.Name + ".dll");
+        if (!File.Exists(path) || readShipped(path) is not { } shipped)
+        {
+            return null;
+        }
+
+        bool sameName = string.Equals(shipped.Name, requested.Name, StringComparison.OrdinalIgnoreCase);
+        byte[]? wantedKey = requested.GetPublicKeyToken();
+        bool sameKey = wantedKey is null || wantedKey.Length == 0 || (shipped.GetPublicKeyToken() ?? Array.Empty<byte>()).SequenceEqual(wantedKey);
+        bool newEnough = requested.Version is null || (shipped.Version is { } version && version >= requested.Version);
+        return sameName && sameKey && newEnough ? path : null;
+    }
+
+    private static AssemblyName? ReadAssemblyName(string path)
+    {
+        try
+        {
+            return AssemblyName.GetAssemblyName(path);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static bool SamePath(string? a, string b) =>
+        a is not null && string.Equals(
+            Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar),
+            Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar),
+            StringComparison.OrdinalIgnoreCase);
 }
