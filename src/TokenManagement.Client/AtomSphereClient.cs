@@ -355,6 +355,60 @@ public sealed class AtomSphereClient : IDisposable
         }
     }
 
+    /// <summary>The largest number of values <see cref="FindTokensByValuesAsync"/> puts in one query.</summary>
+    public const int ValueBatchLimit = 50;
+
+    /// <summary>
+    /// The tokens with any of these values that the caller may see, in one query per <see cref="ValueBatchLimit"/>
+    /// values (for a list of leaked values). Which value found which token is not said: a token's value is never shown.
+    /// </summary>
+    public async Task<IReadOnlyList<ApiToken>> FindTokensByValuesAsync(IReadOnlyList<SecureString> values, CancellationToken cancellationToken)
+    {
+        if (values is null)
+        {
+            throw new ArgumentNullException(nameof(values));
+        }
+
+        var found = new List<ApiToken>();
+        for (var offset = 0; offset < values.Count; offset += ValueBatchLimit)
+        {
+            var chunk = values.Skip(offset).Take(ValueBatchLimit).Select(Secrets.ToChars).ToList();
+            byte[]? content = null;
+            try
+            {
+                content = ApiJson.TokenValuesQueryBody(chunk);
+                byte[] body;
+                try
+                {
+                    body = await SendAsync(HttpMethod.Post, "ApiToken/query", JsonContent(content), cancellationToken).ConfigureAwait(false);
+                }
+                catch (ApiException ex) when (chunk.Any(c => Secrets.Contains(ex.Message, c)))
+                {
+                    throw new ApiException(ex.Kind, "The service rejected the token query (its message contained a token value and is not shown).", ex.StatusCode, ex.ServerCode);
+                }
+
+                for (QueryPage? page = ApiJson.ReadQueryPage(body); page is not null; page = await NextPageAsync(page, cancellationToken).ConfigureAwait(false))
+                {
+                    found.AddRange(page.Tokens);
+                }
+            }
+            finally
+            {
+                foreach (var chars in chunk)
+                {
+                    Array.Clear(chars, 0, chars.Length);
+                }
+
+                if (content is not null)
+                {
+                    Array.Clear(content, 0, content.Length);
+                }
+            }
+        }
+
+        return found;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -10,7 +10,11 @@ it to out/benchmark/results.md.
 [CmdletBinding()]
 param(
     [int]$Runs = 3,
-    [string]$OutputPath
+    [string]$OutputPath,
+
+    # Only the bulk-by-input-form section (6), e.g. while working on bulk paths; -Form narrows it to forms like this.
+    [switch]$FormsOnly,
+    [string]$Form = '*'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -93,6 +97,7 @@ function Add-Row([string]$Benchmark, [string]$Ours, [string]$Baseline, [string]$
     Write-Host "$Benchmark : ours $Ours, baseline $Baseline, ratio $Ratio (target $Target)"
 }
 
+if (-not $FormsOnly) {
 # 1. Import: cold Import-Module in a fresh pwsh, against pwsh start alone and against an empty manifest module
 #    (psd1 + psm1, one function): what any module pays for PowerShell's module machinery on a cold start.
 $empty = Join-Path $work 'EmptyModule'
@@ -226,6 +231,108 @@ Out-Result -Seconds $sw.Elapsed.TotalSeconds -Count 1000 -Errors $failures.Count
 $serial = ($sweep | Where-Object Limit -EQ 1).Seconds
 foreach ($point in $sweep | Where-Object Limit -NE 1) {
     Add-Row "Revoke 1,000 at 20 ms, -ThrottleLimit $($point.Limit) (s, one run)" ('{0:F2}' -f $point.Seconds) ('{0:F2} (-ThrottleLimit 1)' -f $serial) ('{0:F2}' -f ($point.Seconds / $serial)) '-'
+}
+
+}
+
+# 6. Bulk by input form: 300 of the caller's own tokens each time, on a fresh database. At the service's rate limit
+#    (10 requests/s per account) the ceiling is 10 tokens/s: one changing request per token and nothing else. At no
+#    rate limit, each form against the sequential Invoke-RestMethod loop that does the same work, at 0 and 20 ms.
+$formCount = 300
+$forms = [ordered]@{
+    'objects: Get-ApiToken piped to Remove-ApiToken' = @{
+        Ours = 'Get-ApiToken -Name "bench-*" | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Get-RawTokenIds ''{"QueryFilter":{"expression":{"operator":"STARTS_WITH","property":"name","argument":["bench-"]}}}'')) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null }'
+    }
+    'ids: Import-Csv piped to Remove-ApiToken' = @{
+        Ours = 'Import-Csv $env:TM_BENCH_CSV | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($row in Import-Csv $env:TM_BENCH_CSV) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$($row.Id)" -Headers $headers | Out-Null }'
+    }
+    'ids: Remove-ApiToken -Id <array>' = @{
+        Ours = 'Remove-ApiToken -Id (Import-Csv $env:TM_BENCH_CSV).Id -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Import-Csv $env:TM_BENCH_CSV).Id) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null }'
+    }
+    'names: piped to Remove-ApiToken' = @{
+        Ours = '(Import-Csv $env:TM_BENCH_CSV).Name | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($name in (Import-Csv $env:TM_BENCH_CSV).Name) { $q = @{ QueryFilter = @{ expression = @{ operator = "EQUALS"; property = "name"; argument = @($name) } } } | ConvertTo-Json -Depth 5 -Compress; foreach ($id in (Get-RawTokenIds $q)) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null } }'
+    }
+    'name pattern: Remove-ApiToken -Name bench-*' = @{
+        Ours = 'Remove-ApiToken -Name "bench-*" -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Get-RawTokenIds ''{"QueryFilter":{"expression":{"operator":"LIKE","property":"name","argument":["bench-%"]}}}'')) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null }'
+    }
+    'leaked values: piped to Remove-ApiToken' = @{
+        Ours = 'Get-Content $env:TM_BENCH_VALUES | ForEach-Object { ConvertTo-SecureString $_ -AsPlainText -Force } | Remove-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($value in Get-Content $env:TM_BENCH_VALUES) { $q = @{ QueryFilter = @{ expression = @{ operator = "EQUALS"; property = "token"; argument = @($value) } } } | ConvertTo-Json -Depth 5 -Compress; foreach ($id in (Get-RawTokenIds $q)) { Invoke-RestMethod -Method Delete -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null } }'
+    }
+    'Disable-ApiToken -Id <array>' = @{
+        Ours = 'Disable-ApiToken -Id (Import-Csv $env:TM_BENCH_CSV).Id -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Import-Csv $env:TM_BENCH_CSV).Id) { Invoke-RestMethod -Method Post -Uri "$base/ApiToken/$id" -Headers $headers -ContentType "application/json" -Body ''{"status":"DISABLED"}'' | Out-Null }'
+    }
+    'Enable-ApiToken: objects' = @{
+        Ours = 'Get-ApiToken -Name "bench-*" | Enable-ApiToken -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Get-RawTokenIds ''{"QueryFilter":{"expression":{"operator":"STARTS_WITH","property":"name","argument":["bench-"]}}}'')) { Invoke-RestMethod -Method Post -Uri "$base/ApiToken/$id" -Headers $headers -ContentType "application/json" -Body ''{"status":"ENABLED"}'' | Out-Null }'
+    }
+    'Get-ApiToken -Id <array> (reads)' = @{
+        Ours = '$null = Get-ApiToken -Id (Import-Csv $env:TM_BENCH_CSV).Id -ErrorVariable failures -ErrorAction SilentlyContinue'
+        Loop = 'foreach ($id in (Import-Csv $env:TM_BENCH_CSV).Id) { Invoke-RestMethod -Uri "$base/ApiToken/$id" -Headers $headers | Out-Null }'
+    }
+}
+
+function Start-FormServer([int]$RateLimit, [int]$LatencyMs) {
+    # The tokens are made on an unlimited server, then the measured one opens the same database.
+    $setup = Start-TokenServer -MaxTokensPerUser ($formCount + 10)
+    try {
+        $credential = New-TokenServerUser -Server $setup -AccountId $account -UserId $admin -Admin
+        $auth = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("BOOMI_TOKEN.$($admin):$($credential.GetNetworkCredential().Password)"))
+        $made = foreach ($i in 1..$formCount) {
+            Invoke-RestMethod -Method Post -Uri "$($setup.Uri)/api/rest/v1/$account/ApiToken" -Headers @{ Authorization = $auth } -ContentType 'application/json' -Body (@{ name = 'bench-{0:D4}' -f $i } | ConvertTo-Json)
+        }
+    }
+    finally { $setup | Stop-TokenServer -KeepFiles }
+    $csv = Join-Path $setup.WorkPath 'tokens.csv'
+    $made | ForEach-Object { [pscustomobject]@{ Id = $_.id; Name = $_.name } } | Export-Csv -Path $csv
+    $values = Join-Path $setup.WorkPath 'values.txt'
+    Set-Content -Path $values -Value ($made | ForEach-Object token)
+    $server = Start-TokenServer -Database $setup.Database -RateLimit $RateLimit -LatencyMs $LatencyMs -MaxTokensPerUser ($formCount + 10)
+    [pscustomobject]@{ Server = $server; Credential = $credential; Csv = $csv; Values = $values; SetupPath = $setup.WorkPath }
+}
+
+function Measure-Form([string]$Script, [switch]$Module, [int]$RateLimit, [int]$LatencyMs) {
+    # At the service's limit: the module's defaults. Without one: no client ceiling either (-RequestsPerSecond 0).
+    $clientRate = if ($RateLimit -gt 0) { '' } else { ' -RequestsPerSecond 0' }
+    $s = Start-FormServer -RateLimit $RateLimit -LatencyMs $LatencyMs
+    try {
+        $env:TM_BENCH_CSV = $s.Csv
+        $env:TM_BENCH_VALUES = $s.Values
+        $connect = if ($Module) {
+            'Import-Module $env:TM_BENCH_MANIFEST; Connect-AtomSphere -AccountId $env:TM_BENCH_ACCOUNT -Credential $credential -Uri $env:TM_BENCH_URI' + $clientRate + ' | Out-Null; Start-Sleep -Seconds 1'
+        }
+        else { 'Start-Sleep -Seconds 1' } # the rate limiter's second starts empty either way
+        Invoke-Child -Server $s.Server -Credential $s.Credential -Body @"
+$connect
+`$failures = @()
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+$Script
+Out-Result -Seconds `$sw.Elapsed.TotalSeconds -Count $formCount -Errors @(`$failures).Count
+"@
+    }
+    finally {
+        $s.Server | Stop-TokenServer
+        Remove-Item -Recurse -Force $s.SetupPath -ErrorAction SilentlyContinue
+        Remove-Item Env:TM_BENCH_CSV, Env:TM_BENCH_VALUES -ErrorAction SilentlyContinue
+    }
+}
+
+foreach ($form in @($forms.Keys) -like $Form) {
+    $atLimit = Measure-Form -Script $forms[$form].Ours -Module -RateLimit 10
+    $perSecond = $formCount / $atLimit.Seconds
+    Add-Row "$form, 300 at 10 req/s (tokens/s, one run)" ('{0:F2}, {1} errors' -f $perSecond, $atLimit.Errors) '10 (the ceiling)' ('{0:F2}' -f ($perSecond / 10)) '>= 0.95, zero errors'
+    foreach ($latency in 0, 20) {
+        $ours = Measure-Form -Script $forms[$form].Ours -Module -LatencyMs $latency
+        $loop = Measure-Form -Script $forms[$form].Loop -LatencyMs $latency
+        $target = if ($latency -eq 0) { 'no slower (<= 1.0)' } else { 'at least 10x faster (<= 0.1)' }
+        Add-Row "$form, 300 at $latency ms, no rate limit (s, one run)" ('{0:F2}, {1} errors' -f $ours.Seconds, $ours.Errors) ('{0:F2} (sequential Invoke-RestMethod loop)' -f $loop.Seconds) ('{0:F2}' -f ($ours.Seconds / $loop.Seconds)) $target
+    }
 }
 
 $table = @('| Benchmark | Ours | Baseline (same run) | Ratio | Target |', '|---|---|---|---|---|')

@@ -121,10 +121,11 @@ Describe 'Exported commands' {
         @($command.Parameters['Id'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipelineByPropertyName }) | Should -Not -BeNullOrEmpty
     }
 
-    It 'Remove-ApiToken has the Token set taking a SecureString' {
+    It 'Remove-ApiToken has the Token set taking SecureStrings, also from the pipeline' {
         $command = Get-Command Remove-ApiToken
         $command.ParameterSets.Name | Should -Contain 'Token'
-        $command.Parameters['Token'].ParameterType | Should -Be ([securestring])
+        $command.Parameters['Token'].ParameterType | Should -Be ([securestring[]])
+        @($command.Parameters['Token'].Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipeline }) | Should -Not -BeNullOrEmpty
         (Get-Command Get-ApiToken).Parameters['Token'].ParameterType | Should -Be ([securestring])
     }
 

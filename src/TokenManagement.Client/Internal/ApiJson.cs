@@ -93,6 +93,39 @@ internal static class ApiJson
         return result;
     }
 
+    /// <summary>One query for several values: an "or" of token EQUALS, built without a managed string of any value.</summary>
+    public static byte[] TokenValuesQueryBody(IReadOnlyList<char[]> values)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("QueryFilter");
+            w.WriteStartObject("expression");
+            w.WriteString("operator", "or");
+            w.WriteStartArray("nestedExpression");
+            foreach (var value in values)
+            {
+                w.WriteStartObject();
+                w.WriteString("operator", "EQUALS");
+                w.WriteString("property", "token");
+                w.WriteStartArray("argument");
+                w.WriteStringValue(value);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        var result = stream.ToArray();
+        Array.Clear(stream.GetBuffer(), 0, (int)stream.Length);
+        return result;
+    }
+
     private static void WriteExpression(Utf8JsonWriter w, QueryExpression expression)
     {
         switch (expression)

@@ -173,7 +173,7 @@ internal sealed class RetryHandler : DelegatingHandler
                         ApiErrorKind.Unavailable,
                         timedOut
                             ? $"The service at {_settings.Root} did not answer within {Seconds(attemptTimeout)} s ({Attempts(attempt)}). Try again later, or allow a longer timeout (Connect-AtomSphere -TimeoutSec)."
-                            : $"The service at {_settings.Root} could not be reached ({Attempts(attempt)}): {failure.GetBaseException().Message} Check the network connection and the URI, then try again.",
+                            : $"The service at {_settings.Root} could not be reached ({Attempts(attempt)}): {Sentence(failure.GetBaseException().Message)} Check the network connection and the URI, then try again.",
                         null,
                         null,
                         failure);
@@ -277,6 +277,9 @@ internal sealed class RetryHandler : DelegatingHandler
             $"The service at {_settings.Root} has not answered for {Seconds(_breaker.DownFor ?? TimeSpan.Zero)} s ({Attempts(attempts)} for this request): "
             + $"requests now fail at once instead of waiting, and one is tried every {Seconds(CircuitBreaker.ProbeInterval)} s. "
             + "Check that the service is up and the URI is right, then run the command again for what is left.");
+
+    private static string Sentence(string text) =>
+        text.TrimEnd().EndsWith(".", StringComparison.Ordinal) ? text.TrimEnd() : text.TrimEnd() + ".";
 
     private static string Attempts(int count) => count == 1 ? "1 attempt" : $"{count} attempts";
 

@@ -10,6 +10,7 @@ public sealed class DisableApiTokenCommand : ApiTokenBulkCommandBase
 {
     private static readonly TokenAction s_action = new(
         "disable",
+        "disabled",
         "Disabling API tokens",
         _ => "Disable API token (it cannot authenticate until enabled)",
         (token, cancellationToken) => TokenStatusChange.ApplyAsync(token, ApiTokenStatus.Disabled, cancellationToken))
@@ -25,5 +26,5 @@ public sealed class DisableApiTokenCommand : ApiTokenBulkCommandBase
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => ProcessAsync(Changes, Targets(), cancellationToken);
 
-    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Changes.CompleteAsync(cancellationToken);
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => CompleteAsync(Changes, cancellationToken);
 }

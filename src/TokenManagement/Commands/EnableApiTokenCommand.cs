@@ -10,6 +10,7 @@ public sealed class EnableApiTokenCommand : ApiTokenBulkCommandBase
 {
     private static readonly TokenAction s_action = new(
         "enable",
+        "enabled",
         "Enabling API tokens",
         _ => "Enable API token (it can authenticate again)",
         (token, cancellationToken) => TokenStatusChange.ApplyAsync(token, ApiTokenStatus.Enabled, cancellationToken));
@@ -18,5 +19,5 @@ public sealed class EnableApiTokenCommand : ApiTokenBulkCommandBase
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => ProcessAsync(Changes, Targets(), cancellationToken);
 
-    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Changes.CompleteAsync(cancellationToken);
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => CompleteAsync(Changes, cancellationToken);
 }

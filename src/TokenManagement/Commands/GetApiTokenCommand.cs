@@ -68,50 +68,74 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
 
         AtomSphereConnection connection = CurrentConnection;
         Api.AtomSphereClient client = connection.Session.Client;
-        Api.QueryExpression? filter = BuildFilter(connection);
+
+        // Many ids are asked for in several queries (the service limits a filter's size).
+        string[][] idChunks = Id is { Length: > 0 } ids
+            ? ids.Distinct(StringComparer.Ordinal).Select((id, i) => (id, i)).GroupBy(x => x.i / IdsPerQuery, x => x.id).Select(g => g.ToArray()).ToArray()
+            : new[] { Array.Empty<string>() };
         ulong skipped = 0;
         ulong written = 0;
         long received = 0;
         bool complete = true;
         bool firstPage = true;
+        long? listingTotal = null;
         try
         {
-            for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
+            foreach (string[] idChunk in idChunks)
             {
-                if (firstPage && includeTotal)
+                Api.QueryExpression? filter = BuildFilter(connection, idChunk);
+                for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
                 {
-                    await WriteObjectAsync(PagingParameters.NewTotalCount((ulong)Math.Max(0, page.NumberOfResults), inexact ? 0.5 : 1.0)).ConfigureAwait(false);
+                    if (firstPage && idChunks.Length == 1 && !inexact)
+                    {
+                        // Exactly how many this listing writes: bulk cmdlets downstream show it as their progress total.
+                        ulong after = (ulong)Math.Max(0, page.NumberOfResults) > skip ? (ulong)page.NumberOfResults - skip : 0;
+                        listingTotal = (long)Math.Min(after, first);
+                    }
+
+                    if (firstPage && includeTotal)
+                    {
+                        ulong estimate = idChunks.Length == 1 ? (ulong)Math.Max(0, page.NumberOfResults) : (ulong)unmatchedIds.Count;
+                        await WriteObjectAsync(PagingParameters.NewTotalCount(estimate, inexact || idChunks.Length > 1 ? 0.5 : 1.0)).ConfigureAwait(false);
+                    }
+
+                    firstPage = false;
+                    received += page.Tokens.Count;
+                    ReportProgress(received, page.NumberOfResults, completed: page.QueryToken is null);
+                    foreach (Api.ApiToken token in page.Tokens)
+                    {
+                        if (!MatchesLocally(token, names, users))
+                        {
+                            continue;
+                        }
+
+                        unmatchedNames.RemoveAll(n => ApiTokenNames.Matches(n, token.Name));
+                        unmatchedIds.Remove(token.Id);
+                        if (skipped < skip)
+                        {
+                            skipped++;
+                            continue;
+                        }
+
+                        if (written < first)
+                        {
+                            ApiToken output = ApiTokenMapper.ToPublic(token, connection);
+                            output.ListingTotal = listingTotal;
+                            await WriteObjectAsync(output).ConfigureAwait(false);
+                            written++;
+                        }
+                    }
+
+                    if (written >= first && page.QueryToken is not null)
+                    {
+                        // -First is satisfied: no further page is requested, so unmatched literals are not known.
+                        complete = false;
+                        break;
+                    }
                 }
 
-                firstPage = false;
-                received += page.Tokens.Count;
-                ReportProgress(received, page.NumberOfResults, completed: page.QueryToken is null);
-                foreach (Api.ApiToken token in page.Tokens)
+                if (!complete || written >= first)
                 {
-                    if (!MatchesLocally(token, names, users))
-                    {
-                        continue;
-                    }
-
-                    unmatchedNames.RemoveAll(n => ApiTokenNames.Matches(n, token.Name));
-                    unmatchedIds.Remove(token.Id);
-                    if (skipped < skip)
-                    {
-                        skipped++;
-                        continue;
-                    }
-
-                    if (written < first)
-                    {
-                        await WriteObjectAsync(ApiTokenMapper.ToPublic(token, connection)).ConfigureAwait(false);
-                        written++;
-                    }
-                }
-
-                if (written >= first && page.QueryToken is not null)
-                {
-                    // -First is satisfied: no further page is requested, so unmatched literals are not known.
-                    complete = false;
                     break;
                 }
             }
@@ -171,6 +195,9 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         }
     }
 
+    /// <summary>Ids per query: well inside the service's limit on a filter's expressions.</summary>
+    private const int IdsPerQuery = 50;
+
     private const int ProgressActivityId = 900;
     private bool _progressShown;
 
@@ -224,12 +251,12 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     }
 
     /// <summary>All filters as one QueryFilter; without -AllUsers/-UserId only the caller's own tokens.</summary>
-    private Api.QueryExpression? BuildFilter(AtomSphereConnection connection)
+    private Api.QueryExpression? BuildFilter(AtomSphereConnection connection, string[] ids)
     {
         return ApiTokenFilter.AllOf(
             UserScope(connection),
             ApiTokenFilter.AnyOf(ApiTokenFilter.Name, Name),
-            Id is { Length: > 0 } ? AnyOfLiteral(ApiTokenFilter.Id, Id) : null,
+            ids.Length > 0 ? AnyOfLiteral(ApiTokenFilter.Id, ids) : null,
             Status is { } status ? ApiTokenFilter.Equal(ApiTokenFilter.Status, ApiTokenFilter.StatusArgument(status)) : null,
             CreatedAfter is { } after
                 ? Api.QueryExpression.Compare(ApiTokenFilter.CreatedDate, "GREATER_THAN", ApiTokenFilter.Date(after, roundUp: false))

@@ -12,6 +12,7 @@ public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
 {
     private static readonly TokenAction s_action = new(
         "revoke",
+        "revoked",
         "Revoking API tokens",
         _ => "Revoke API token (permanent: replace it wherever it is used)",
         async (token, cancellationToken) =>
@@ -23,19 +24,19 @@ public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
         EndsConnections = true,
     };
 
-    /// <summary>The token that has this value (e.g. a leaked one).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = TargetSets.Token)]
-    [ValidateNotNull]
-    public SecureString Token { get; set; } = null!;
+    /// <summary>The tokens that have these values (e.g. leaked ones); values piped in bind here, and are looked up in batches.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TargetSets.Token)]
+    [ValidateNotNullOrEmpty]
+    public SecureString[] Token { get; set; } = Array.Empty<SecureString>();
 
     /// <summary>Also revoke a token a connection of this session authenticates with (last; that connection then closes).</summary>
     [Parameter]
     public SwitchParameter IncludeCurrentToken { get; set; }
 
-    private TokenActionRun Revocations => Run(s_action, BulkOptions(IncludeCurrentToken));
+    private TokenActionRun Revocations => Run(s_action, BulkOptions(IncludeCurrentToken, Token.Length));
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
         ProcessAsync(Revocations, Targets(ParameterSetName == TargetSets.Token ? Token : null), cancellationToken);
 
-    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Revocations.CompleteAsync(cancellationToken);
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => CompleteAsync(Revocations, cancellationToken);
 }

@@ -26,6 +26,7 @@ public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
     private TokenActionRun Renames => Run(
         new TokenAction(
             "rename",
+            "renamed",
             "Renaming API tokens",
             _ => $"Rename API token to '{NewName}'",
             async (token, cancellationToken) =>
@@ -51,5 +52,5 @@ public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
         await ProcessAsync(Renames, new TargetRequest(ParameterSetName, InputObject, new[] { Id }, new[] { WildcardPattern.Escape(Name) }), cancellationToken).ConfigureAwait(false);
     }
 
-    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => Renames.CompleteAsync(cancellationToken);
+    protected override Task EndProcessingAsync(CancellationToken cancellationToken) => CompleteAsync(Renames, cancellationToken);
 }

@@ -22,6 +22,7 @@ public sealed class ApiTokenReferenceTransformationAttribute : ArgumentTransform
             case ApiToken:
             case string:
             case ValueType:
+            case System.Security.SecureString: // a leaked value binds to Remove-ApiToken -Token
                 return inputData;
             case IDictionary dictionary:
                 return Reference(Entry(dictionary, nameof(ApiToken.Id)), Entry(dictionary, nameof(ApiToken.Name)));

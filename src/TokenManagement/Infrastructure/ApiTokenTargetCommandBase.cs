@@ -33,9 +33,16 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
         return _run ??= new TokenActionRun(this, action, options, Scope);
     }
 
-    /// <summary>What this record names, resolved to tokens, then acted on.</summary>
+    /// <summary>What this record names, resolved to tokens (lookups are batched across records), then acted on.</summary>
     private protected async Task ProcessAsync(TokenActionRun run, TargetRequest request, CancellationToken cancellationToken) =>
         await run.ProcessAsync(await Resolver.ResolveAsync(request, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>EndProcessing: what is still batched, then the run's end (the rest of the work, the summary).</summary>
+    private protected async Task CompleteAsync(TokenActionRun run, CancellationToken cancellationToken)
+    {
+        await run.ProcessAsync(await Resolver.FlushAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await run.CompleteAsync(Resolver.Failures, cancellationToken).ConfigureAwait(false);
+    }
 }
 
 /// <summary>Enable-, Disable- and Remove-ApiToken: several tokens a record, bulk from the pipeline, and -Force.</summary>
@@ -70,9 +77,33 @@ public abstract class ApiTokenBulkCommandBase : ApiTokenTargetCommandBase
     public SwitchParameter Force { get; set; }
 
     /// <summary>This record's targets, as the parameter set names them.</summary>
-    private protected TargetRequest Targets(System.Security.SecureString? value = null) =>
-        new(ParameterSetName, InputObject, Id, Name, value);
+    private protected TargetRequest Targets(IReadOnlyList<System.Security.SecureString>? values = null) =>
+        new(ParameterSetName, InputObject, Id, Name, values);
 
-    private protected TokenActionOptions BulkOptions(bool includeCurrentToken = false) =>
-        new() { Force = Force, ThrottleLimit = ThrottleLimit, IncludeCurrentToken = includeCurrentToken };
+    private protected TokenActionOptions BulkOptions(bool includeCurrentToken = false, int? valueCount = null) =>
+        new()
+        {
+            Force = Force,
+            ThrottleLimit = ThrottleLimit,
+            IncludeCurrentToken = includeCurrentToken,
+            Summarize = true,
+            ExpectedTotal = ExpectedTotal(valueCount),
+        };
+
+    /// <summary>An array given on the command line (not piped) says how many tokens there are; a pattern does not.</summary>
+    private long? ExpectedTotal(int? valueCount)
+    {
+        if (MyInvocation.ExpectingInput)
+        {
+            return null;
+        }
+
+        return ParameterSetName switch
+        {
+            TargetSets.Id => Id.Length,
+            TargetSets.Name when !Name.Any(ApiTokenNames.IsPattern) => Name.Length,
+            TargetSets.Token => valueCount,
+            _ => null,
+        };
+    }
 }

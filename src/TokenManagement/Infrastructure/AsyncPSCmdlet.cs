@@ -20,6 +20,9 @@ internal interface IPipelineChannel
 
     void QueueProgress(ProgressRecord progressRecord);
 
+    /// <summary>A line for the user on the information stream, shown like Write-Host (6>$null silences it, -InformationVariable captures it).</summary>
+    void QueueInformation(string message);
+
     /// <summary>Work that outlives the block that started it: awaited, and its writes pumped, before the cmdlet ends.</summary>
     void Track(Task work);
 
@@ -173,6 +176,9 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
     void IPipelineChannel.QueueWarning(string message) => QueueWarning(message);
 
     void IPipelineChannel.QueueProgress(ProgressRecord progressRecord) => QueueProgress(progressRecord);
+
+    void IPipelineChannel.QueueInformation(string message) =>
+        TryPost(() => WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" }));
 
     void IPipelineChannel.Track(Task work) => Track(work);
 

@@ -4,8 +4,9 @@ using System.Management.Automation;
 namespace TokenManagement.Infrastructure;
 
 /// <summary>
-/// Write-Progress for a bulk run whose size is not known in advance (it streams from the pipeline): items done,
-/// failures and the rate. Shown from the second item on, at most a few times a second; $ProgressPreference applies.
+/// Write-Progress for a bulk run: items done, failures and the rate always; the total, percent and time left when the
+/// total is known (<see cref="Total"/>); "retrying" while a request waits to be sent again. Shown from the second item
+/// on, at most a few times a second; $ProgressPreference applies.
 /// </summary>
 internal sealed class BulkProgress
 {
@@ -22,11 +23,32 @@ internal sealed class BulkProgress
     private int _failed;
     private bool _shown;
     private string? _retrying;
+    private long? _total;
 
     public BulkProgress(string activity, Action<ProgressRecord> write)
     {
         _activity = activity;
         _write = write;
+    }
+
+    /// <summary>How many items the run has, when known (an array of ids or names, a listing's numberOfResults).</summary>
+    public long? Total
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _total;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _total = value;
+            }
+        }
     }
 
     public void Done() => Update(ref _done);
@@ -46,7 +68,7 @@ internal sealed class BulkProgress
 
             _shown = true;
             _lastWritten = _elapsed.Elapsed;
-            _write(new ProgressRecord(_activityId, _activity, Status()));
+            _write(NewRecord());
         }
     }
 
@@ -74,14 +96,32 @@ internal sealed class BulkProgress
 
             _lastWritten = _elapsed.Elapsed;
             _shown = true;
-            _write(new ProgressRecord(_activityId, _activity, Status()));
+            _write(NewRecord());
         }
+    }
+
+    private ProgressRecord NewRecord()
+    {
+        var record = new ProgressRecord(_activityId, _activity, Status());
+        if (_total is > 0 and { } total)
+        {
+            int finished = _done + _failed;
+            record.PercentComplete = (int)Math.Min(100, finished * 100 / total);
+            double seconds = _elapsed.Elapsed.TotalSeconds;
+            if (finished > 0 && finished < total)
+            {
+                record.SecondsRemaining = (int)Math.Ceiling((total - finished) * seconds / finished);
+            }
+        }
+
+        return record;
     }
 
     private string Status()
     {
         double seconds = Math.Max(_elapsed.Elapsed.TotalSeconds, 0.001);
-        string status = $"{_done} done, {_failed} failed, {(_done + _failed) / seconds:F1} per second";
+        string of = _total is { } total ? $" of {total}" : "";
+        string status = $"{_done + _failed}{of}: {_done} done, {_failed} failed, {(_done + _failed) / seconds:F1} per second";
         return _retrying is null ? status : $"{status}; retrying ({_retrying})";
     }
 }

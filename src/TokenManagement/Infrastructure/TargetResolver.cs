@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security;
 using Api = TokenManagement.Client;
 
@@ -6,20 +7,20 @@ namespace TokenManagement.Infrastructure;
 /// <summary>What one pipeline record of a target cmdlet names: the parameter set and its values.</summary>
 internal sealed class TargetRequest
 {
-    public TargetRequest(string parameterSet, ApiToken? inputObject, IReadOnlyList<string>? ids, IReadOnlyList<string>? names, SecureString? value = null)
+    public TargetRequest(string parameterSet, ApiToken? inputObject, IReadOnlyList<string>? ids, IReadOnlyList<string>? names, IReadOnlyList<SecureString>? values = null)
     {
         ParameterSet = parameterSet;
         InputObject = inputObject;
         Ids = ids ?? Array.Empty<string>();
         Names = names ?? Array.Empty<string>();
-        Value = value;
+        Values = values ?? Array.Empty<SecureString>();
     }
 
     public string ParameterSet { get; }
     public ApiToken? InputObject { get; }
     public IReadOnlyList<string> Ids { get; }
     public IReadOnlyList<string> Names { get; }
-    public SecureString? Value { get; }
+    public IReadOnlyList<SecureString> Values { get; }
 }
 
 /// <summary>The parameter sets of the target cmdlets (Rename, Enable, Disable, Remove; Token is Remove's).</summary>
@@ -32,16 +33,31 @@ internal static class TargetSets
 }
 
 /// <summary>
-/// Turns what a record names into the real tokens, each as the service describes it and carrying the connection to
-/// act through, before anything is asked or done. A live token keeps its own connection unless -Connection names
+/// Turns what the records name into the real tokens, each as the service describes it and carrying the connection
+/// to act through, before anything is asked or done. A live token keeps its own connection unless -Connection names
 /// another (then it is looked up again through that one); anything else is looked up by id. Whatever cannot be
 /// found is a non-terminating error, with the token, id or name as its target.
+/// <para>
+/// Lookups are batched across records, so that a bulk run spends its requests on the changes: ids through the bulk
+/// read (100 a request), literal names and leaked values in one query per batch. Batching never holds up the first
+/// item, and a partial batch is sent as soon as a record arrives after <see cref="FlushDelay"/>, when a token or a
+/// pattern must keep its place in the order, and at the end (<see cref="FlushAsync"/>).
+/// </para>
 /// </summary>
 internal sealed class TargetResolver
 {
+    internal const int IdBatch = 100;
+    internal const int NameBatch = 50;
+    internal static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(150);
+
     private readonly IPipelineChannel _channel;
     private readonly AtomSphereConnection? _explicit;
     private readonly Func<AtomSphereConnection> _connection;
+    private readonly List<string> _ids = new();
+    private readonly List<string> _names = new();
+    private readonly List<SecureString> _values = new();
+    private readonly Stopwatch _pendingSince = new();
+    private bool _flushedOnce;
 
     /// <param name="channel">Where errors go.</param>
     /// <param name="explicitConnection">-Connection, if given.</param>
@@ -53,14 +69,132 @@ internal sealed class TargetResolver
         _connection = connection;
     }
 
-    public Task<IReadOnlyList<ApiToken>> ResolveAsync(TargetRequest request, CancellationToken cancellationToken) =>
-        request.ParameterSet switch
+    /// <summary>How many items could not be resolved (each was one error).</summary>
+    public int Failures { get; private set; }
+
+    private int Pending => _ids.Count + _names.Count + _values.Count;
+
+    /// <summary>This record's targets: the tokens ready now (batched lookups may come with a later record or the flush).</summary>
+    public async Task<IReadOnlyList<ApiToken>> ResolveAsync(TargetRequest request, CancellationToken cancellationToken)
+    {
+        var ready = new List<ApiToken>();
+        switch (request.ParameterSet)
         {
-            TargetSets.InputObject => FromInputAsync(request.InputObject!, cancellationToken),
-            TargetSets.Id => FromIdsAsync(request.Ids, cancellationToken),
-            TargetSets.Token => FromValueAsync(request.Value!, cancellationToken),
-            _ => FromNamesAsync(request.Names, patterns: true, cancellationToken),
-        };
+            case TargetSets.InputObject:
+                await AddInputAsync(request.InputObject!, ready, cancellationToken).ConfigureAwait(false);
+                break;
+            case TargetSets.Id:
+                foreach (string id in request.Ids)
+                {
+                    await EnqueueAsync(_ids, id, IdBatch, ready, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            case TargetSets.Token:
+                foreach (SecureString value in request.Values)
+                {
+                    await EnqueueAsync(_values, value, Api.AtomSphereClient.ValueBatchLimit, ready, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            default:
+                foreach (string name in request.Names)
+                {
+                    if (ApiTokenNames.IsPattern(name))
+                    {
+                        ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false));
+                        ready.AddRange(await FromPatternAsync(name, cancellationToken).ConfigureAwait(false));
+                    }
+                    else
+                    {
+                        await EnqueueAsync(_names, ApiTokenNames.Literal(name), NameBatch, ready, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                break;
+        }
+
+        // The first item goes at once (the first confirmation or result must not wait for more input); later a
+        // partial batch goes once it has waited long enough.
+        if (Pending > 0 && (!_flushedOnce || _pendingSince.Elapsed >= FlushDelay))
+        {
+            ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        return ready;
+    }
+
+    /// <summary>Looks up everything still batched.</summary>
+    public async Task<IReadOnlyList<ApiToken>> FlushAsync(CancellationToken cancellationToken)
+    {
+        if (Pending == 0)
+        {
+            return Array.Empty<ApiToken>();
+        }
+
+        string[] ids = _ids.ToArray();
+        string[] names = _names.ToArray();
+        SecureString[] values = _values.ToArray();
+        _ids.Clear();
+        _names.Clear();
+        _values.Clear();
+        _pendingSince.Reset();
+        _flushedOnce = true;
+
+        if (await OpenConnectionAsync(ids.Concat(names).Concat(values.Select(_ => (string?)null))).ConfigureAwait(false) is not { } connection)
+        {
+            return Array.Empty<ApiToken>();
+        }
+
+        var found = new List<ApiToken>();
+        found.AddRange(await FromIdsAsync(connection, ids, cancellationToken).ConfigureAwait(false));
+        found.AddRange(await FromLiteralsAsync(connection, names, cancellationToken).ConfigureAwait(false));
+        found.AddRange(await FromValuesAsync(connection, values, cancellationToken).ConfigureAwait(false));
+        return found;
+    }
+
+    private async Task AddInputAsync(ApiToken input, List<ApiToken> ready, CancellationToken cancellationToken)
+    {
+        if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
+        {
+            ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false)); // keep the input's order
+            if (input.Connection!.State != AtomSphereConnectionState.Open)
+            {
+                await FailAsync(ApiErrors.TokenConnectionClosed(input)).ConfigureAwait(false);
+            }
+            else
+            {
+                ready.Add(input);
+            }
+        }
+        else if (input.Id.Length > 0)
+        {
+            await EnqueueAsync(_ids, input.Id, IdBatch, ready, cancellationToken).ConfigureAwait(false);
+        }
+        else if (input.Name.Length > 0)
+        {
+            // A name taken from an object is a literal, never a pattern.
+            await EnqueueAsync(_names, input.Name, NameBatch, ready, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await FailAsync(ApiErrors.InvalidInput(input, "The input object has neither an Id nor a Name.")).ConfigureAwait(false);
+        }
+    }
+
+    private async Task EnqueueAsync<T>(List<T> batch, T item, int limit, List<ApiToken> ready, CancellationToken cancellationToken)
+    {
+        if (Pending == 0)
+        {
+            _pendingSince.Restart();
+        }
+
+        batch.Add(item);
+        if (batch.Count >= limit)
+        {
+            ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false));
+        }
+    }
 
     /// <summary>
     /// The connection to look things up through, or null (with one error per target) when it was closed while the
@@ -76,44 +210,22 @@ internal sealed class TargetResolver
 
         foreach (string? target in targets)
         {
-            await _channel.WriteErrorAsync(ApiErrors.ConnectionClosedMidRun(connection, target)).ConfigureAwait(false);
+            await FailAsync(ApiErrors.ConnectionClosedMidRun(connection, target)).ConfigureAwait(false);
         }
 
         return null;
     }
 
-    private async Task<IReadOnlyList<ApiToken>> FromInputAsync(ApiToken input, CancellationToken cancellationToken)
+    private async Task FailAsync(System.Management.Automation.ErrorRecord error)
     {
-        if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
-        {
-            if (input.Connection!.State != AtomSphereConnectionState.Open)
-            {
-                await _channel.WriteErrorAsync(ApiErrors.TokenConnectionClosed(input)).ConfigureAwait(false);
-                return Array.Empty<ApiToken>();
-            }
-
-            return new[] { input };
-        }
-
-        if (input.Id.Length > 0)
-        {
-            return await FromIdsAsync(new[] { input.Id }, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (input.Name.Length > 0)
-        {
-            // A name taken from an object is a literal, never a pattern.
-            return await FromNamesAsync(new[] { input.Name }, patterns: false, cancellationToken).ConfigureAwait(false);
-        }
-
-        await _channel.WriteErrorAsync(ApiErrors.InvalidInput(input, "The input object has neither an Id nor a Name.")).ConfigureAwait(false);
-        return Array.Empty<ApiToken>();
+        Failures++;
+        await _channel.WriteErrorAsync(error).ConfigureAwait(false);
     }
 
-    private async Task<IReadOnlyList<ApiToken>> FromIdsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ApiToken>> FromIdsAsync(AtomSphereConnection connection, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         var found = new List<ApiToken>();
-        if (await OpenConnectionAsync(ids).ConfigureAwait(false) is not { } connection)
+        if (ids.Count == 0)
         {
             return found;
         }
@@ -127,7 +239,7 @@ internal sealed class TargetResolver
             }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
             {
-                await _channel.WriteErrorAsync(ApiErrors.FromException(exception, ids[0], $"Could not find API token with id '{ids[0]}'")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.FromException(exception, ids[0], $"Could not find API token with id '{ids[0]}'")).ConfigureAwait(false);
             }
 
             return found;
@@ -142,7 +254,7 @@ internal sealed class TargetResolver
         {
             foreach (string id in ids)
             {
-                await _channel.WriteErrorAsync(ApiErrors.FromException(exception, id, $"Could not find API token with id '{id}'")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.FromException(exception, id, $"Could not find API token with id '{id}'")).ConfigureAwait(false);
             }
 
             return found;
@@ -156,11 +268,11 @@ internal sealed class TargetResolver
             }
             else if (item.StatusCode == 404)
             {
-                await _channel.WriteErrorAsync(ApiErrors.NotFound(item.Id, $"User {connection.UserId} can see no API token with id '{item.Id}'.")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.NotFound(item.Id, $"User {connection.UserId} can see no API token with id '{item.Id}'.")).ConfigureAwait(false);
             }
             else
             {
-                await _channel.WriteErrorAsync(ApiErrors.FromException(
+                await FailAsync(ApiErrors.FromException(
                     new Api.ApiException(Api.ApiErrorKind.ServerError, item.ErrorMessage ?? $"The service answered {item.StatusCode} for it.", item.StatusCode),
                     item.Id, $"Could not find API token with id '{item.Id}'")).ConfigureAwait(false);
             }
@@ -169,84 +281,158 @@ internal sealed class TargetResolver
         return found;
     }
 
-    /// <summary>The caller's own tokens with these names: literals matched by the service, patterns confirmed by the same rules.</summary>
-    private async Task<IReadOnlyList<ApiToken>> FromNamesAsync(IReadOnlyList<string> names, bool patterns, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller's own tokens with these literal names, one query per batch: the service matches them (EQUALS). Which
+    /// name a token answered is read with the service's fold only to say which names found nothing, and each such
+    /// name is asked about alone before it is reported missing.
+    /// </summary>
+    private async Task<IReadOnlyList<ApiToken>> FromLiteralsAsync(AtomSphereConnection connection, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
         var found = new List<ApiToken>();
-        if (await OpenConnectionAsync(names).ConfigureAwait(false) is not { } connection)
+        foreach (string[] batch in Chunks(names.Distinct(StringComparer.Ordinal).ToArray(), NameBatch))
         {
-            return found;
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string name in names)
-        {
-            bool isPattern = patterns && ApiTokenNames.IsPattern(name);
-            Api.QueryExpression? filter = ApiTokenFilter.AllOf(
-                ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId),
-                isPattern
-                    ? ApiTokenFilter.Text(ApiTokenFilter.Name, name)
-                    : ApiTokenFilter.Equal(ApiTokenFilter.Name, patterns ? ApiTokenNames.Literal(name) : name));
-            int matched = 0;
+            List<Api.ApiToken> tokens;
             try
             {
-                Api.AtomSphereClient client = connection.Session.Client;
-                for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
-                {
-                    foreach (Api.ApiToken token in page.Tokens)
-                    {
-                        if (isPattern && !ApiTokenNames.Matches(name, token.Name))
-                        {
-                            continue;
-                        }
-
-                        matched++;
-                        if (seen.Add(token.Id))
-                        {
-                            found.Add(ApiTokenMapper.ToPublic(token, connection));
-                        }
-                    }
-                }
+                tokens = await QueryAllAsync(connection, ApiTokenFilter.AllOf(
+                    ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId),
+                    ApiTokenFilter.AnyOf(ApiTokenFilter.Name, batch.Select(WildcardLiteral))), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
             {
-                await _channel.WriteErrorAsync(ApiErrors.FromException(exception, name, $"Could not look up API tokens named '{name}'")).ConfigureAwait(false);
+                foreach (string name in batch)
+                {
+                    await FailAsync(ApiErrors.FromException(exception, name, $"Could not look up API tokens named '{name}'")).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
-            if (matched == 0 && !isPattern)
+            found.AddRange(tokens.Select(t => ApiTokenMapper.ToPublic(t, connection)));
+            foreach (string name in batch.Where(n => !tokens.Any(t => ApiTokenNames.AreEqual(n, t.Name))))
             {
-                await _channel.WriteErrorAsync(ApiErrors.NotFound(name, $"User {connection.UserId} has no API token named '{name}'.")).ConfigureAwait(false);
+                if (!await ExistsAsync(connection, name, cancellationToken).ConfigureAwait(false))
+                {
+                    await FailAsync(ApiErrors.NotFound(name, $"User {connection.UserId} has no API token named '{name}'.")).ConfigureAwait(false);
+                }
             }
         }
 
         return found;
     }
 
-    private async Task<IReadOnlyList<ApiToken>> FromValueAsync(SecureString value, CancellationToken cancellationToken)
+    private async Task<bool> ExistsAsync(AtomSphereConnection connection, string name, CancellationToken cancellationToken)
     {
-        if (await OpenConnectionAsync(new string?[] { null }).ConfigureAwait(false) is not { } connection)
-        {
-            return Array.Empty<ApiToken>();
-        }
-
-        Api.ApiToken? token;
         try
         {
-            token = await connection.Session.Client.FindTokenByValueAsync(value, cancellationToken).ConfigureAwait(false);
+            Api.QueryPage page = await connection.Session.Client.QueryAsync(ApiTokenFilter.AllOf(
+                ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId),
+                ApiTokenFilter.Equal(ApiTokenFilter.Name, name)), cancellationToken).ConfigureAwait(false);
+            return page.Tokens.Count > 0;
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await _channel.WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not look up the API token with the given value")).ConfigureAwait(false);
-            return Array.Empty<ApiToken>();
+            return false;
         }
+    }
 
-        if (token is null)
+    /// <summary>The caller's own tokens matching a pattern: narrowed by the service, confirmed by the same rules.</summary>
+    private async Task<IReadOnlyList<ApiToken>> FromPatternAsync(string pattern, CancellationToken cancellationToken)
+    {
+        if (await OpenConnectionAsync(new[] { pattern }).ConfigureAwait(false) is not { } connection)
         {
-            await _channel.WriteErrorAsync(ApiErrors.NotFound(null, $"No API token that user {connection.UserId} can see has the given value.")).ConfigureAwait(false);
             return Array.Empty<ApiToken>();
         }
 
-        return new[] { ApiTokenMapper.ToPublic(token, connection) };
+        try
+        {
+            List<Api.ApiToken> tokens = await QueryAllAsync(connection, ApiTokenFilter.AllOf(
+                ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId),
+                ApiTokenFilter.Text(ApiTokenFilter.Name, pattern)), cancellationToken).ConfigureAwait(false);
+            return tokens.Where(t => ApiTokenNames.Matches(pattern, t.Name)).Select(t => ApiTokenMapper.ToPublic(t, connection)).ToArray();
+        }
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
+        {
+            await FailAsync(ApiErrors.FromException(exception, pattern, $"Could not look up API tokens named '{pattern}'")).ConfigureAwait(false);
+            return Array.Empty<ApiToken>();
+        }
+    }
+
+    /// <summary>Leaked values, one query per batch; a batch that found fewer tokens than values asks per value which found nothing.</summary>
+    private async Task<IReadOnlyList<ApiToken>> FromValuesAsync(AtomSphereConnection connection, IReadOnlyList<SecureString> values, CancellationToken cancellationToken)
+    {
+        var found = new List<ApiToken>();
+        Api.AtomSphereClient client = connection.Session.Client;
+        foreach (SecureString[] batch in Chunks(values.ToArray(), Api.AtomSphereClient.ValueBatchLimit))
+        {
+            IReadOnlyList<Api.ApiToken> tokens;
+            try
+            {
+                tokens = batch.Length == 1
+                    ? (await client.FindTokenByValueAsync(batch[0], cancellationToken).ConfigureAwait(false) is { } one ? new[] { one } : Array.Empty<Api.ApiToken>())
+                    : await client.FindTokensByValuesAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
+            {
+                foreach (SecureString _ in batch)
+                {
+                    await FailAsync(ApiErrors.FromException(exception, null, "Could not look up the API token with the given value")).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            found.AddRange(tokens.Select(t => ApiTokenMapper.ToPublic(t, connection)));
+            int distinct = tokens.Select(t => t.Id).Distinct(StringComparer.Ordinal).Count();
+            if (distinct >= batch.Length)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < batch.Length; i++)
+            {
+                bool exists;
+                try
+                {
+                    exists = batch.Length == 1 || await client.FindTokenByValueAsync(batch[i], cancellationToken).ConfigureAwait(false) is not null;
+                    exists &= batch.Length > 1 || tokens.Count > 0;
+                }
+                catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
+                {
+                    exists = false;
+                }
+
+                if (!exists)
+                {
+                    string which = batch.Length == 1 ? "the given value" : $"value {i + 1} of {batch.Length} in this batch";
+                    await FailAsync(ApiErrors.NotFound(null, $"No API token that user {connection.UserId} can see has {which}.")).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static async Task<List<Api.ApiToken>> QueryAllAsync(AtomSphereConnection connection, Api.QueryExpression? filter, CancellationToken cancellationToken)
+    {
+        Api.AtomSphereClient client = connection.Session.Client;
+        var tokens = new List<Api.ApiToken>();
+        for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
+        {
+            tokens.AddRange(page.Tokens);
+        }
+
+        return tokens;
+    }
+
+    /// <summary>ApiTokenFilter.AnyOf reads patterns: a literal is escaped so that it stays one.</summary>
+    private static string WildcardLiteral(string name) => System.Management.Automation.WildcardPattern.Escape(name);
+
+    private static IEnumerable<T[]> Chunks<T>(T[] items, int size)
+    {
+        for (int offset = 0; offset < items.Length; offset += size)
+        {
+            yield return items.Skip(offset).Take(size).ToArray();
+        }
     }
 }

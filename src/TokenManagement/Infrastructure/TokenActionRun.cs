@@ -5,9 +5,10 @@ namespace TokenManagement.Infrastructure;
 /// <summary>A target cmdlet's own action: its words and its one request.</summary>
 internal sealed class TokenAction
 {
-    public TokenAction(string verb, string progressActivity, Func<ApiToken, string> describe, Func<ApiToken, CancellationToken, Task<ApiToken>> apply)
+    public TokenAction(string verb, string past, string progressActivity, Func<ApiToken, string> describe, Func<ApiToken, CancellationToken, Task<ApiToken>> apply)
     {
         Verb = verb;
+        Past = past;
         ProgressActivity = progressActivity;
         Describe = describe;
         Apply = apply;
@@ -15,6 +16,9 @@ internal sealed class TokenAction
 
     /// <summary>In messages: "revoke", "disable", ...</summary>
     public string Verb { get; }
+
+    /// <summary>In the summary: "revoked", "disabled", ...</summary>
+    public string Past { get; }
 
     public string ProgressActivity { get; }
 
@@ -38,6 +42,12 @@ internal sealed class TokenActionOptions
     public bool IncludeCurrentToken { get; set; }
     public bool PassThru { get; set; }
     public int ThrottleLimit { get; set; } = 1;
+
+    /// <summary>Bulk cmdlets: one summary on the information stream at the end.</summary>
+    public bool Summarize { get; set; }
+
+    /// <summary>How many tokens the run has, when the parameters say it (an array bound to -Id, -Name or -Token).</summary>
+    public long? ExpectedTotal { get; set; }
 }
 
 /// <summary>
@@ -56,6 +66,11 @@ internal sealed class TokenActionRun
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly List<(ApiToken Token, AtomSphereConnection[] Using)> _currentTokensLast = new();
     private BulkProgress? _progress;
+    private long? _total;
+    private int _asked;
+    private int _done;
+    private int _failed;
+    private int _skipped;
 
     public TokenActionRun(IPipelineChannel channel, TokenAction action, TokenActionOptions options, ConnectionScope scope)
     {
@@ -64,6 +79,7 @@ internal sealed class TokenActionRun
         _options = options;
         _scope = scope;
         _executor = new BulkExecutor(channel, options.ThrottleLimit);
+        _total = options.ExpectedTotal;
     }
 
     /// <summary>ProcessRecord: asks and starts each token's request (results are written as they finish).</summary>
@@ -71,6 +87,7 @@ internal sealed class TokenActionRun
     {
         foreach (ApiToken token in tokens)
         {
+            _total ??= token.ListingTotal;
             if (!_seen.Add($"{token.Connection?.Uri} {token.AccountId} {token.Id}"))
             {
                 continue; // named twice (a pattern and its literal, a token piped twice, through two connections): acted on once
@@ -84,6 +101,7 @@ internal sealed class TokenActionRun
                 }
                 else
                 {
+                    Interlocked.Increment(ref _skipped);
                     await _channel.WriteErrorAsync(ApiErrors.TokenInUse(token, _action.Verb, users)).ConfigureAwait(false);
                 }
 
@@ -94,8 +112,11 @@ internal sealed class TokenActionRun
         }
     }
 
-    /// <summary>EndProcessing: waits for the rest, then the tokens connections use, closing those connections.</summary>
-    public async Task CompleteAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// EndProcessing: waits for the rest, then the tokens connections use, closing those connections; then the
+    /// summary (bulk cmdlets), counting <paramref name="lookupFailures"/> (what could not be found) as failed.
+    /// </summary>
+    public async Task CompleteAsync(int lookupFailures, CancellationToken cancellationToken)
     {
         await _executor.DrainAsync().ConfigureAwait(false);
         foreach ((ApiToken token, AtomSphereConnection[] users) in _currentTokensLast)
@@ -111,7 +132,15 @@ internal sealed class TokenActionRun
         }
 
         _progress?.Complete();
+        if (_options.Summarize)
+        {
+            int failed = Volatile.Read(ref _failed) + lookupFailures;
+            _channel.QueueInformation(
+                $"{Capitalized(_action.Past)}: {Volatile.Read(ref _done)}, failed: {failed}, skipped: {Volatile.Read(ref _skipped)} (declined, or used by a connection).");
+        }
     }
+
+    private static string Capitalized(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word.Substring(1);
 
     /// <summary>The open connections (this runspace's, and the token's own) that authenticate with the token.</summary>
     private AtomSphereConnection[] ConnectionsUsing(ApiToken token) =>
@@ -128,14 +157,17 @@ internal sealed class TokenActionRun
     private async Task<Task<bool>?> StartAsync(ApiToken token, CancellationToken cancellationToken)
     {
         string target = ApiTokenMapper.Describe(token);
-        if (!await _channel.ShouldProcessAsync(target, _action.Describe(token), _options.Force).ConfigureAwait(false))
+        int ordinal = ++_asked;
+        string asked = _total is { } total && total > 1 ? $"{target} (item {ordinal} of {total})" : target;
+        if (!await _channel.ShouldProcessAsync(asked, _action.Describe(token), _options.Force).ConfigureAwait(false))
         {
+            Interlocked.Increment(ref _skipped);
             return null;
         }
 
         if (_progress is null)
         {
-            _progress = new BulkProgress(_action.ProgressActivity, _channel.QueueProgress);
+            _progress = new BulkProgress(_action.ProgressActivity, _channel.QueueProgress) { Total = _total };
             BulkProgress progress = _progress;
             _channel.RetryObserver = progress.Retrying;
         }
@@ -152,16 +184,19 @@ internal sealed class TokenActionRun
         }
         catch (OperationCanceledException) when (requestToken.IsCancellationRequested)
         {
+            Interlocked.Increment(ref _failed);
             _progress!.Failed();
             throw; // Ctrl+C: the pipeline is stopping and takes no more output
         }
         catch (Exception exception)
         {
+            Interlocked.Increment(ref _failed);
             _progress!.Failed();
             await _channel.WriteErrorAsync(ApiErrors.FromException(exception, token, $"Could not {_action.Verb} API token {target}", _action.IsNameRequest)).ConfigureAwait(false);
             return false;
         }
 
+        Interlocked.Increment(ref _done);
         _progress!.Done();
         if (_options.PassThru)
         {

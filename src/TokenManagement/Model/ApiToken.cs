@@ -35,6 +35,9 @@ public class ApiToken
     /// </summary>
     public AtomSphereConnection? Connection { get; internal set; }
 
+    /// <summary>How many tokens the listing that wrote this one has (numberOfResults), when exactly known: bulk progress shows it.</summary>
+    internal long? ListingTotal { get; set; }
+
     /// <summary>Whether this object is what the service said (true), or only an id to look up (false).</summary>
     internal bool IsVerified => Connection is not null;
 
