@@ -115,12 +115,12 @@ public static class QueryFilterTranslator
         var upper = op.ToUpperInvariant();
         if (!Operators.TryGetValue(upper, out var argumentCount))
         {
-            throw ApiError.InvalidRequest($"{path}: unknown operator '{ApiError.Truncate(op)}'.");
+            throw ApiError.InvalidRequest($"{path}: unknown operator '{ApiError.Echo(op)}'.");
         }
         var propertyName = RequiredString(node, "property", path);
         if (!Properties.TryGetValue(propertyName, out var property))
         {
-            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Truncate(propertyName)}'. Known: {string.Join(", ", Properties.Keys)}.");
+            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Echo(propertyName)}'. Known: {string.Join(", ", Properties.Keys)}.");
         }
         var arguments = ReadArguments(node, path);
         if (arguments.Count != argumentCount)
@@ -179,7 +179,7 @@ public static class QueryFilterTranslator
             case Kind.Date:
                 return DateTimeOffset.TryParse(argument, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date)
                     ? date.ToUnixTimeSeconds()
-                    : throw ApiError.InvalidRequest($"{path}: '{ApiError.Truncate(argument)}' is not an ISO 8601 date for {propertyName}.");
+                    : throw ApiError.InvalidRequest($"{path}: '{ApiError.Echo(argument)}' is not an ISO 8601 date for {propertyName}.");
             case Kind.TokenValue:
                 return Secrets.Hash(argument);
             default:

@@ -45,12 +45,12 @@ public static class ServerApp
         app.Use((context, next) => Authenticate(context, next, store, limiter));
 
         app.MapGet(Prefix + "/Account/{id}", (HttpContext c, string id) => service.GetAccount(Caller(c), id));
-        app.MapPost(Prefix + "/ApiToken", async Task<IResult> (HttpContext c) => service.Create(Caller(c), await ReadJson(c)));
-        app.MapPost(Prefix + "/ApiToken/query", async Task<IResult> (HttpContext c) => service.Query(Caller(c), await ReadJson(c)));
-        app.MapPost(Prefix + "/ApiToken/queryMore", async Task<IResult> (HttpContext c) => service.QueryMore(Caller(c), await ReadText(c)));
-        app.MapPost(Prefix + "/ApiToken/bulk", async Task<IResult> (HttpContext c) => service.Bulk(Caller(c), await ReadJson(c)));
+        app.MapPost(Prefix + "/ApiToken", async Task<IResult> (HttpContext c) => service.Create(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
+        app.MapPost(Prefix + "/ApiToken/query", async Task<IResult> (HttpContext c) => service.Query(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
+        app.MapPost(Prefix + "/ApiToken/queryMore", async Task<IResult> (HttpContext c) => service.QueryMore(Caller(c), await RequestBody.ReadTextAsync(c)));
+        app.MapPost(Prefix + "/ApiToken/bulk", async Task<IResult> (HttpContext c) => service.Bulk(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
         app.MapGet(Prefix + "/ApiToken/{id}", (HttpContext c, string id) => service.Get(Caller(c), id));
-        app.MapPost(Prefix + "/ApiToken/{id}", async (HttpContext c, string id) => service.Update(Caller(c), id, await ReadJson(c, emptyIsObject: true)));
+        app.MapPost(Prefix + "/ApiToken/{id}", async (HttpContext c, string id) => service.Update(Caller(c), id, await RequestBody.ReadJsonAsync(c, emptyIsObject: true)));
         app.MapDelete(Prefix + "/ApiToken/{id}", (HttpContext c, string id) =>
         {
             service.Revoke(Caller(c), id);
@@ -68,17 +68,24 @@ public static class ServerApp
     private static async Task LogRequest(HttpContext context, RequestDelegate next, RequestLog log)
     {
         var started = Stopwatch.GetTimestamp();
+        // One id per request, in the log line and the X-Request-Id header: what a user quotes when reporting a 500.
+        context.TraceIdentifier = RequestIds.New();
+        context.Response.Headers[RequestIds.Header] = context.TraceIdentifier;
         try { await next(context); }
         finally
         {
             var caller = context.Items[CallerKey] as Caller;
             // An injected abort keeps the status the change was committed with: the client never saw it.
             var aborted = context.Items.ContainsKey(AbortedKey) ? " connection=aborted" : "";
-            // Method, path, status, duration, account, user: never a header, a body or a token value.
+            var failure = context.Items[FailureKey] is string cause ? $" error=\"{cause}\"" : "";
+            // Method, path (escaped: no line breaks), status, duration, account, user, request id: never a header, a body or a token value.
             log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {context.Response.StatusCode} "
-                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}");
+                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}"
+                + $" request={context.TraceIdentifier}{failure}");
         }
     }
+
+    private const string FailureKey = "TokenManagement.Failure";
 
     private const string AbortedKey = "TokenManagement.Aborted";
 
@@ -122,10 +129,12 @@ public static class ServerApp
                 : "The request could not be read."));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested) { }
-        catch (Exception) when (!context.Response.HasStarted)
+        catch (Exception failure)
         {
-            // Internals stay in the server: the client learns only that the service failed.
-            await WriteError(context, ApiError.Internal());
+            // The cause goes to the log under the request id; the client learns only the id.
+            context.Items[FailureKey] = RequestIds.DescribeFailure(failure);
+            if (context.Response.HasStarted) { throw; }
+            await WriteError(context, ApiError.Internal(context.TraceIdentifier));
         }
     }
 
@@ -134,7 +143,7 @@ public static class ServerApp
         context.Response.StatusCode = error.Status;
         if (error.Status == 401) { context.Response.Headers.WWWAuthenticate = "Basic realm=\"AtomSphere\""; }
         if (error.RetryAfterSeconds is { } seconds) { context.Response.Headers.RetryAfter = seconds.ToString(); }
-        return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message }, Json.Options);
+        return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message, RequestId = error.RequestId }, Json.Options);
     }
 
     private static async Task Authenticate(HttpContext context, RequestDelegate next, TokenStore store, AccountRateLimiter limiter)
@@ -168,29 +177,6 @@ public static class ServerApp
         const string userPrefix = "BOOMI_TOKEN.";
         if (colon < 0 || !decoded.StartsWith(userPrefix, StringComparison.Ordinal)) { return null; }
         return (decoded[userPrefix.Length..colon], decoded[(colon + 1)..]);
-    }
-
-    private static async Task<JsonElement> ReadJson(HttpContext context, bool emptyIsObject = false)
-    {
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        if (body.Length == 0)
-        {
-            if (emptyIsObject) { return JsonDocument.Parse("{}").RootElement; }
-            throw ApiError.InvalidRequest("The request needs a JSON body.");
-        }
-        try
-        {
-            using var document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
-            return document.RootElement.Clone();
-        }
-        catch (JsonException) { throw ApiError.InvalidRequest("The request body is not valid JSON."); }
-    }
-
-    private static async Task<string> ReadText(HttpContext context)
-    {
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        return await reader.ReadToEndAsync(context.RequestAborted);
     }
 
     /// <summary>Writes request lines off the request path, in order.</summary>

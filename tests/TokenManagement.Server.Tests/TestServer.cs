@@ -100,6 +100,17 @@ public sealed class ApiClient
     public Task<Answer> PostRaw(string path, string body, string contentType = "application/json") =>
         Send(HttpMethod.Post, path, new StringContent(body, Encoding.UTF8, contentType));
 
+    /// <summary>Bytes exactly as given: for bodies that are not valid UTF-8.</summary>
+    public Task<Answer> PostBytes(string path, byte[] body, string contentType = "application/json")
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return Send(HttpMethod.Post, path, content);
+    }
+
+    public Task<Answer> Send(string method, string path, string? body = null) =>
+        Send(new HttpMethod(method), path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"));
+
     public async Task<JsonObject> Create(string name)
     {
         var answer = await Post("ApiToken", new { name });
@@ -138,6 +149,8 @@ public sealed class ApiClient
 
 public sealed record Answer(int Status, string Text, HttpResponseHeaders Headers)
 {
+    public string? Header(string name) => Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
+
     public JsonObject Object => JsonNode.Parse(Text)!.AsObject();
     public string? Code => Object["code"]?.GetValue<string>();
 
