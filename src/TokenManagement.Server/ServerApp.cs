@@ -27,6 +27,7 @@ public static class ServerApp
 
         var store = new TokenStore(options.DatabasePath);
         store.Initialize();
+        builder.Services.AddSingleton(store);
         var service = new TokenService(store, options, new QueryTokenCodec(store.GetOrCreateSigningKey(), options.QueryTokenLifetime));
         var limiter = new AccountRateLimiter(options.RateLimit);
         var requestLog = new RequestLog(log ?? Console.Out);
@@ -47,7 +48,12 @@ public static class ServerApp
         app.MapGet(Prefix + "/Account/{id}", (HttpContext c, string id) => service.GetAccount(Caller(c), id));
         app.MapPost(Prefix + "/ApiToken", async Task<IResult> (HttpContext c) => service.Create(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
         app.MapPost(Prefix + "/ApiToken/query", async Task<IResult> (HttpContext c) => service.Query(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
-        app.MapPost(Prefix + "/ApiToken/queryMore", async Task<IResult> (HttpContext c) => service.QueryMore(Caller(c), await RequestBody.ReadTextAsync(c)));
+        app.MapPost(Prefix + "/ApiToken/queryMore", async Task<IResult> (HttpContext c) =>
+        {
+            // A queryToken carries its filter: base64 of a filter from a 64 KiB body needs more than 64 KiB.
+            c.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = ServerOptions.MaxQueryTokenBytes;
+            return service.QueryMore(Caller(c), await RequestBody.ReadTextAsync(c));
+        });
         app.MapPost(Prefix + "/ApiToken/bulk", async Task<IResult> (HttpContext c) => service.Bulk(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
         app.MapGet(Prefix + "/ApiToken/{id}", (HttpContext c, string id) => service.Get(Caller(c), id));
         app.MapPost(Prefix + "/ApiToken/{id}", async (HttpContext c, string id) => service.Update(Caller(c), id, await RequestBody.ReadJsonAsync(c, emptyIsObject: true)));

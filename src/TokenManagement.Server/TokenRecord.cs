@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace TokenManagement.Server;
 
 /// <summary>A stored token: everything but the value, of which only a SHA-256 hash is kept.</summary>
@@ -21,6 +23,10 @@ public static class TokenStatus
 {
     public const string Enabled = "ENABLED";
     public const string Disabled = "DISABLED";
+
+    /// <summary>ENABLED or DISABLED in any ASCII case, as the constant; null for anything else.</summary>
+    public static string? Parse(string value) =>
+        Ascii.EqualsIgnoreCase(value, Enabled) ? Enabled : Ascii.EqualsIgnoreCase(value, Disabled) ? Disabled : null;
 }
 
 internal static class Keys

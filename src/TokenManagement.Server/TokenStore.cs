@@ -301,11 +301,26 @@ public sealed class TokenStore
     public long Count(Caller caller, SqlFilter filter)
     {
         using var connection = Open();
-        using var command = Command(connection, $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})");
-        AddVisibility(command, caller);
-        filter.AddParameters(command);
-        return (long)command.ExecuteScalar()!;
+        return Count(connection, null, caller, filter);
     }
+
+    /// <summary>
+    /// The total number of matches and the first page, in one read transaction: in WAL mode both statements see the
+    /// same snapshot, so numberOfResults agrees with the page however others write meanwhile.
+    /// </summary>
+    public (long Total, IReadOnlyList<TokenRecord> Rows) FirstPage(Caller caller, SqlFilter filter, int limit)
+    {
+        using var connection = Open();
+        using var snapshot = connection.BeginTransaction(deferred: true);
+        var total = Count(connection, snapshot, caller, filter);
+        BetweenCountAndFirstPage?.Invoke();
+        var rows = Page(connection, snapshot, caller, filter, after: null, limit);
+        snapshot.Commit();
+        return (total, rows);
+    }
+
+    /// <summary>Tests only: runs between the two reads of <see cref="FirstPage"/>, to place a concurrent write exactly there.</summary>
+    internal Action? BetweenCountAndFirstPage { get; set; }
 
     /// <summary>
     /// One page in (createdDate, id) order, after the given position (keyset paging: revoking tokens between pages
@@ -314,9 +329,22 @@ public sealed class TokenStore
     public IReadOnlyList<TokenRecord> Page(Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
     {
         using var connection = Open();
+        return Page(connection, null, caller, filter, after, limit);
+    }
+
+    private static long Count(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter)
+    {
+        using var command = Command(connection, $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})", tx);
+        AddVisibility(command, caller);
+        filter.AddParameters(command);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static IReadOnlyList<TokenRecord> Page(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
+    {
         var keyset = after is null ? "" : " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))";
         using var command = Command(connection,
-            $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql}){keyset} ORDER BY created_date, id LIMIT $limit");
+            $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql}){keyset} ORDER BY created_date, id LIMIT $limit", tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         if (after is { } position)
@@ -346,7 +374,10 @@ public sealed class TokenStore
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        // case_sensitive_like: the contract's LIKE is case-sensitive (id, tokenPrefix); name and userId compare keys that
+        // are already folded, so for them it changes nothing. Per connection, because the setting is. SQLite calls the
+        // pragma deprecated; QueryContractTests pins it, so a build without it fails loudly rather than matching "ABC" to "abc".
+        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;");
         return connection;
     }
 

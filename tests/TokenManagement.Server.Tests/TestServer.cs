@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -22,7 +23,8 @@ public sealed class TestServer : IAsyncDisposable
         _directory = directory;
         Options = options;
         Root = new Uri(ServerApp.ListeningAddress(app));
-        Store = new TokenStore(options.DatabasePath);
+        // The app's own store, so that a test can reach into exactly what serves the requests.
+        Store = app.Services.GetRequiredService<TokenStore>();
     }
 
     public Uri Root { get; }
