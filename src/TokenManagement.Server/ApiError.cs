@@ -23,6 +23,8 @@ public sealed class ApiError : Exception
     public string? Allow { get; private init; }
 
     public static ApiError InvalidRequest(string message) => new(400, "InvalidRequest", message);
+    public static ApiError MethodNotAllowed(string method, string allow) =>
+        new(405, "MethodNotAllowed", $"The method {ApiError.Echo(method)} is not allowed here; this resource answers {allow}.") { Allow = allow };
     public static ApiError Unauthorized() => new(401, "Unauthorized", "Authentication failed: check the user name (BOOMI_TOKEN.<user>) and the API token.");
     public static ApiError Forbidden(string message) => new(403, "Forbidden", message);
     public static ApiError NotFound(string message) => new(404, "NotFound", message);

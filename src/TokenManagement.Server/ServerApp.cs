@@ -16,13 +16,23 @@ public static class ServerApp
 
     public static WebApplication Build(ServerOptions options, TextWriter? log = null)
     {
+        var requestLog = new RequestLog(log ?? Console.Out);
+        var rejections = new HostRejections(requestLog);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
+        // Only Kestrel's reasons for the requests it rejects before routing: HostRejections explains them in JSON.
+        builder.Logging.AddProvider(rejections.ReasonCapture);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Debug);
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = ServerOptions.MaxRequestBodyBytes;
+            // Kestrel's defaults, stated here because docs/api.md states them.
+            kestrel.Limits.MaxRequestLineSize = ServerOptions.MaxRequestLineBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = ServerOptions.MaxRequestHeadersBytes;
+            kestrel.Limits.MaxRequestHeaderCount = ServerOptions.MaxRequestHeaderCount;
+            kestrel.ConfigureEndpointDefaults(rejections.Configure);
         });
 
         var store = new TokenStore(options.DatabasePath);
@@ -30,7 +40,6 @@ public static class ServerApp
         builder.Services.AddSingleton(store);
         var service = new TokenService(store, options, new QueryTokenCodec(store.GetOrCreateSigningKey(), options.QueryTokenLifetime));
         var limiter = new AccountRateLimiter(options.RateLimit);
-        var requestLog = new RequestLog(log ?? Console.Out);
 
         var app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(requestLog.Complete);
@@ -40,7 +49,7 @@ public static class ServerApp
         app.Use(WriteErrors);
         app.UseStatusCodePages(context => WriteError(context.HttpContext, context.HttpContext.Response.StatusCode switch
         {
-            405 => ApiError.InvalidRequest("That method is not allowed on this resource."),
+            405 => ApiError.MethodNotAllowed(context.HttpContext.Request.Method, context.HttpContext.Response.Headers.Allow.ToString()),
             _ => ApiError.NotFound("No such resource."),
         }));
         app.Use((context, next) => Authenticate(context, next, store, limiter));
@@ -149,6 +158,7 @@ public static class ServerApp
         context.Response.StatusCode = error.Status;
         if (error.Status == 401) { context.Response.Headers.WWWAuthenticate = "Basic realm=\"AtomSphere\""; }
         if (error.RetryAfterSeconds is { } seconds) { context.Response.Headers.RetryAfter = seconds.ToString(); }
+        if (error.Allow is { } allow) { context.Response.Headers.Allow = allow; }
         return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message, RequestId = error.RequestId }, Json.Options);
     }
 
@@ -184,28 +194,28 @@ public static class ServerApp
         if (colon < 0 || !decoded.StartsWith(userPrefix, StringComparison.Ordinal)) { return null; }
         return (decoded[userPrefix.Length..colon], decoded[(colon + 1)..]);
     }
+}
 
-    /// <summary>Writes request lines off the request path, in order.</summary>
-    private sealed class RequestLog
+/// <summary>Writes request lines off the request path, in order.</summary>
+internal sealed class RequestLog
+{
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public RequestLog(TextWriter output)
     {
-        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        private readonly Task _writer;
-
-        public RequestLog(TextWriter output)
+        _writer = Task.Run(async () =>
         {
-            _writer = Task.Run(async () =>
-            {
-                await foreach (var line in _lines.Reader.ReadAllAsync()) { await output.WriteLineAsync(line); }
-                await output.FlushAsync();
-            });
-        }
+            await foreach (var line in _lines.Reader.ReadAllAsync()) { await output.WriteLineAsync(line); }
+            await output.FlushAsync();
+        });
+    }
 
-        public void Write(string line) => _lines.Writer.TryWrite(line);
+    public void Write(string line) => _lines.Writer.TryWrite(line);
 
-        public void Complete()
-        {
-            _lines.Writer.TryComplete();
-            _writer.Wait(TimeSpan.FromSeconds(5));
-        }
+    public void Complete()
+    {
+        _lines.Writer.TryComplete();
+        _writer.Wait(TimeSpan.FromSeconds(5));
     }
 }

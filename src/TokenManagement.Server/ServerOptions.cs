@@ -23,6 +23,9 @@ public sealed class ServerOptions
     public TimeSpan QueryTokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
     public const int MaxRequestBodyBytes = 64 * 1024;
+    public const int MaxRequestLineBytes = 8 * 1024;
+    public const int MaxRequestHeadersBytes = 32 * 1024;
+    public const int MaxRequestHeaderCount = 100;
 
     /// <summary>The queryMore body: a queryToken, which holds the filter of a query body of up to 64 KiB.</summary>
     public const int MaxQueryTokenBytes = 128 * 1024;

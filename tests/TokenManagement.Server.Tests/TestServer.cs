@@ -145,13 +145,15 @@ public sealed class ApiClient
         using var request = new HttpRequestMessage(method, path) { Content = content };
         using var response = await _http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return new Answer((int)response.StatusCode, text, response.Headers);
+        return new Answer((int)response.StatusCode, text, response.Headers, response.Content.Headers);
     }
 }
 
-public sealed record Answer(int Status, string Text, HttpResponseHeaders Headers)
+public sealed record Answer(int Status, string Text, HttpResponseHeaders Headers, HttpContentHeaders? ContentHeaders = null)
 {
-    public string? Header(string name) => Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : null;
+    /// <summary>A response or content header (HttpClient keeps Allow and Content-Type with the content).</summary>
+    public string? Header(string name) =>
+        Headers.TryGetValues(name, out var values) || ContentHeaders?.TryGetValues(name, out values) == true ? string.Join(", ", values!) : null;
 
     public JsonObject Object => JsonNode.Parse(Text)!.AsObject();
     public string? Code => Object["code"]?.GetValue<string>();
