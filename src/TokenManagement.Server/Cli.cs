@@ -41,6 +41,7 @@ public static class Cli
         }
         try
         {
+            Names.EnsureUnicodeSupport();
             var options = ParseOptions(args.Skip(1).ToArray());
             if (options.ContainsKey("help"))
             {
@@ -99,7 +100,7 @@ public static class Cli
         store.Initialize();
         var (_, value) = store.AddUserWithToken(
             Required(options, "account"), Required(options, "user"), options.ContainsKey("admin"), !options.ContainsKey("no-api-access"),
-            TokenService.ValidName(Text(options, "token-name") ?? "bootstrap"), DateTimeOffset.UtcNow);
+            Names.Validate(Text(options, "token-name") ?? "bootstrap", "--token-name"), DateTimeOffset.UtcNow);
         stdout.WriteLine(value);
         return 0;
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
@@ -65,16 +66,17 @@ internal sealed class HostRejections
         };
         var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorDto { Code = "InvalidRequest", Message = message }, Json.Options);
         var head = new StringBuilder();
-        head.Append($"HTTP/1.1 {status} {ReasonPhrase(status)}\r\n");
+        head.Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\n");
         foreach (var line in headerLines)
         {
             if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) { continue; }
             head.Append(line).Append("\r\n");
         }
         head.Append("Content-Type: application/json; charset=utf-8\r\n");
-        head.Append($"Content-Length: {body.Length}\r\n");
+        head.Append(CultureInfo.InvariantCulture, $"Content-Length: {body.Length}\r\n");
         head.Append($"{RequestIds.Header}: {requestId}\r\n\r\n");
-        _log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} - - {status} 0.0ms account=- user=- request={requestId} rejected=\"{message.Replace('"', '\'')}\"");
+        _log.Write(string.Create(CultureInfo.InvariantCulture,
+            $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} - - {status} 0.0ms account=- user=- request={requestId} rejected=\"{message.Replace('"', '\'')}\""));
         return [.. Encoding.ASCII.GetBytes(head.ToString()), .. body];
     }
 
@@ -109,7 +111,7 @@ internal sealed class HostRejections
             var text = Encoding.ASCII.GetString(written[..^4]);
             var lines = text.Split("\r\n");
             var statusLine = lines[0].Split(' ', 3);
-            if (statusLine.Length < 2 || !int.TryParse(statusLine[1], out status) || status < 400) { return false; }
+            if (statusLine.Length < 2 || !int.TryParse(statusLine[1], NumberStyles.None, CultureInfo.InvariantCulture, out status) || status < 400) { return false; }
             headerLines = lines.Skip(1).ToList();
             return headerLines.Any(l => l.Equals("Content-Length: 0", StringComparison.OrdinalIgnoreCase))
                 && !headerLines.Any(l => l.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase));

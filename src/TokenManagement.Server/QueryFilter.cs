@@ -216,8 +216,8 @@ public static class QueryFilterTranslator
 
     private static object SqlValue(string argument, string op, Kind kind) => kind switch
     {
-        Kind.NameKey when op == "LIKE" => LikePattern.MapLiterals(argument, Keys.Fold),
-        Kind.NameKey => Keys.Fold(argument),
+        Kind.NameKey when op == "LIKE" => LikePattern.MapLiterals(argument, Names.Key),
+        Kind.NameKey => Names.Key(argument),
         Kind.Date => TryParseDate(argument, out var seconds) ? seconds : throw new InvalidOperationException("A stored filter holds an unchecked date."),
         Kind.TokenValue => Convert.FromBase64String(argument),
         _ => argument,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -16,6 +17,7 @@ public static class ServerApp
 
     public static WebApplication Build(ServerOptions options, TextWriter? log = null)
     {
+        Names.EnsureUnicodeSupport();
         var requestLog = new RequestLog(log ?? Console.Out);
         var rejections = new HostRejections(requestLog);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -94,9 +96,11 @@ public static class ServerApp
             var aborted = context.Items.ContainsKey(AbortedKey) ? " connection=aborted" : "";
             var failure = context.Items[FailureKey] is string cause ? $" error=\"{cause}\"" : "";
             // Method, path (escaped: no line breaks), status, duration, account, user, request id: never a header, a body or a token value.
-            log.Write($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {context.Response.StatusCode} "
+            // Invariant culture: the line's numbers and times read the same whatever LANG the server runs under.
+            log.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {context.Response.StatusCode} "
                 + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}"
-                + $" request={context.TraceIdentifier}{failure}");
+                + $" request={context.TraceIdentifier}{failure}"));
         }
     }
 
@@ -157,7 +161,7 @@ public static class ServerApp
     {
         context.Response.StatusCode = error.Status;
         if (error.Status == 401) { context.Response.Headers.WWWAuthenticate = "Basic realm=\"AtomSphere\""; }
-        if (error.RetryAfterSeconds is { } seconds) { context.Response.Headers.RetryAfter = seconds.ToString(); }
+        if (error.RetryAfterSeconds is { } seconds) { context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture); }
         if (error.Allow is { } allow) { context.Response.Headers.Allow = allow; }
         return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message, RequestId = error.RequestId }, Json.Options);
     }

@@ -16,7 +16,8 @@ public sealed record TokenRecord(
 /// <summary>The authenticated user of a request.</summary>
 public sealed record Caller(string AccountId, string UserId, bool IsAdmin, bool HasApiAccess, string TokenId)
 {
-    public string UserKey => Keys.Fold(UserId);
+    /// <summary>The user id as the store compares it (<see cref="Names.Key"/>), computed once.</summary>
+    public string UserKey { get; } = Names.Key(UserId);
 }
 
 public static class TokenStatus
@@ -27,10 +28,4 @@ public static class TokenStatus
     /// <summary>ENABLED or DISABLED in any ASCII case, as the constant; null for anything else.</summary>
     public static string? Parse(string value) =>
         Ascii.EqualsIgnoreCase(value, Enabled) ? Enabled : Ascii.EqualsIgnoreCase(value, Disabled) ? Disabled : null;
-}
-
-internal static class Keys
-{
-    /// <summary>Names and user ids compare case-insensitively (beyond ASCII, which SQLite's NOCASE covers).</summary>
-    public static string Fold(string value) => value.ToLowerInvariant();
 }

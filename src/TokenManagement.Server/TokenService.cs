@@ -25,7 +25,7 @@ public sealed class TokenService
 
     public IResult Create(Caller caller, JsonElement body)
     {
-        var name = ValidName(OptionalString(body, "name") ?? throw ApiError.InvalidRequest("name is required."));
+        var name = Names.Validate(OptionalString(body, "name") ?? throw ApiError.InvalidRequest("name is required."));
         var (token, value) = _store.Create(caller.AccountId, caller.UserId, name, _options.MaxTokensPerUser, DateTimeOffset.UtcNow);
         return Ok(Json.ToDto(token, value));
     }
@@ -36,7 +36,7 @@ public sealed class TokenService
     {
         CheckedId(id);
         if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The request body must be a JSON object."); }
-        var name = OptionalString(body, "name") is { } n ? ValidName(n) : null;
+        var name = OptionalString(body, "name") is { } n ? Names.Validate(n) : null;
         var status = OptionalString(body, "status") is { } s
             ? TokenStatus.Parse(s) ?? throw ApiError.InvalidRequest("status must be ENABLED or DISABLED.")
             : null;
@@ -100,16 +100,6 @@ public sealed class TokenService
     {
         if (id.Length > MaxIdLength) { throw ApiError.InvalidRequest($"{where}: an id has at most {MaxIdLength} characters; {id.Length} given."); }
         return id;
-    }
-
-    public const int MaxNameLength = 100;
-
-    internal static string ValidName(string name)
-    {
-        if (string.IsNullOrWhiteSpace(name)) { throw ApiError.InvalidRequest("name must not be empty."); }
-        if (name.Length > MaxNameLength) { throw ApiError.InvalidRequest($"name must be at most {MaxNameLength} characters; {name.Length} given."); }
-        if (name.Any(char.IsControl)) { throw ApiError.InvalidRequest("name must not contain control characters."); }
-        return name;
     }
 
     private static string? OptionalString(JsonElement body, string property, string? where = null)

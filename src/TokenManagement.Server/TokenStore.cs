@@ -54,6 +54,56 @@ public sealed class TokenStore
             CREATE UNIQUE INDEX IF NOT EXISTS ux_tokens_user_name ON tokens (account_id, user_key, name_key);
             CREATE INDEX IF NOT EXISTS ix_tokens_account_order ON tokens (account_id, created_date, id);
             """);
+        RekeyIfTheRuleChanged(connection);
+    }
+
+    /// <summary>
+    /// Keys (name_key, user_key) are <see cref="Names.Key"/> of the name and user id. A database keyed by another
+    /// rule (an older server's lowercasing) is re-keyed once, in one transaction. Names that the new rule makes equal
+    /// for one user cannot both stay: then the server refuses to start and says which tokens they are.
+    /// </summary>
+    private static void RekeyIfTheRuleChanged(SqliteConnection connection)
+    {
+        using var tx = connection.BeginTransaction(deferred: false);
+        using (var rule = Command(connection, "SELECT value FROM meta WHERE key = 'key-rule'", tx))
+        {
+            if (rule.ExecuteScalar() is byte[] stored && System.Text.Encoding.UTF8.GetString(stored) == Names.KeyRule) { return; }
+        }
+        // users.user_key is referenced by tokens: the check waits for the commit, when both sides carry the new key.
+        Execute(connection, "PRAGMA defer_foreign_keys = ON", tx);
+        Rekey(connection, tx, "SELECT rowid, user_id FROM users", "UPDATE users SET user_key = $k1 WHERE rowid = $row", "user");
+        Rekey(connection, tx, "SELECT rowid, user_id, name FROM tokens", "UPDATE tokens SET user_key = $k1, name_key = $k2 WHERE rowid = $row", "token");
+        using (var record = Command(connection, "INSERT INTO meta (key, value) VALUES ('key-rule', $v) ON CONFLICT (key) DO UPDATE SET value = $v", tx))
+        {
+            record.Parameters.AddWithValue("$v", System.Text.Encoding.UTF8.GetBytes(Names.KeyRule));
+            record.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
+    private static void Rekey(SqliteConnection connection, SqliteTransaction tx, string select, string update, string what)
+    {
+        var rows = new List<(long Row, string[] Values)>();
+        using (var read = Command(connection, select, tx))
+        using (var reader = read.ExecuteReader())
+        {
+            while (reader.Read()) { rows.Add((reader.GetInt64(0), Enumerable.Range(1, reader.FieldCount - 1).Select(reader.GetString).ToArray())); }
+        }
+        using var write = Command(connection, update, tx);
+        foreach (var (row, values) in rows)
+        {
+            write.Parameters.Clear();
+            write.Parameters.AddWithValue("$row", row);
+            for (var i = 0; i < values.Length; i++) { write.Parameters.AddWithValue($"$k{i + 1}", Names.Key(values[i])); }
+            try { write.ExecuteNonQuery(); }
+            catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: a unique key now collides
+            {
+                throw new InvalidOperationException(
+                    $"The database holds a {what} ({string.Join(", ", values.Select(ApiError.Echo))}) that the name rule of this server "
+                    + "makes equal to another of the same user. Rename or revoke one of them with the server version that created them, "
+                    + "or start with a new database.", e);
+            }
+        }
     }
 
     /// <summary>The key that signs queryTokens; kept in the database so tokens survive a restart.</summary>
@@ -87,7 +137,7 @@ public sealed class TokenStore
             ON CONFLICT (account_id, user_key) DO UPDATE SET is_admin = $admin, api_access = $access
             """, tx);
         user.Parameters.AddWithValue("$a", accountId);
-        user.Parameters.AddWithValue("$k", Keys.Fold(userId));
+        user.Parameters.AddWithValue("$k", Names.Key(userId));
         user.Parameters.AddWithValue("$u", userId);
         user.Parameters.AddWithValue("$admin", isAdmin ? 1 : 0);
         user.Parameters.AddWithValue("$access", apiAccess ? 1 : 0);
@@ -119,7 +169,7 @@ public sealed class TokenStore
         using var reader = command.ExecuteReader();
         if (!reader.Read()) { return null; }
         var storedHash = (byte[])reader["token_hash"];
-        var userMatches = string.Equals(reader.GetString(1), Keys.Fold(userId), StringComparison.Ordinal);
+        var userMatches = string.Equals(reader.GetString(1), Names.Key(userId), StringComparison.Ordinal);
         if (!CryptographicOperations.FixedTimeEquals(storedHash, hash) | !userMatches || reader.GetString(3) != TokenStatus.Enabled)
         {
             return null;
@@ -186,7 +236,7 @@ public sealed class TokenStore
                 var name = $"seed-{k:D3}";
                 object[] values =
                 [
-                    Secrets.NewId(), accountId, Keys.Fold(userId), userId, name, Keys.Fold(name), Secrets.Prefix(value),
+                    Secrets.NewId(), accountId, Names.Key(userId), userId, name, Names.Key(name), Secrets.Prefix(value),
                     Secrets.Hash(value), random.Next(10) == 0 ? TokenStatus.Disabled : TokenStatus.Enabled, created,
                     lastUsed is null ? DBNull.Value : lastUsed.Value,
                 ];
@@ -201,12 +251,12 @@ public sealed class TokenStore
 
     private static (TokenRecord, string) Insert(SqliteConnection connection, SqliteTransaction tx, string accountId, string userId, string name, int maxTokensPerUser, long now, long? lastUsed)
     {
-        var userKey = Keys.Fold(userId);
+        var userKey = Names.Key(userId);
         using (var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n", tx))
         {
             exists.Parameters.AddWithValue("$a", accountId);
             exists.Parameters.AddWithValue("$u", userKey);
-            exists.Parameters.AddWithValue("$n", Keys.Fold(name));
+            exists.Parameters.AddWithValue("$n", Names.Key(name));
             if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(name); }
         }
         using (var count = Command(connection, "SELECT COUNT(*) FROM tokens WHERE account_id = $a AND user_key = $u", tx))
@@ -226,7 +276,7 @@ public sealed class TokenStore
         insert.Parameters.AddWithValue("$uk", userKey);
         insert.Parameters.AddWithValue("$u", userId);
         insert.Parameters.AddWithValue("$n", name);
-        insert.Parameters.AddWithValue("$nk", Keys.Fold(name));
+        insert.Parameters.AddWithValue("$nk", Names.Key(name));
         insert.Parameters.AddWithValue("$p", record.TokenPrefix);
         insert.Parameters.AddWithValue("$h", Secrets.Hash(value));
         insert.Parameters.AddWithValue("$s", record.Status);
@@ -263,24 +313,24 @@ public sealed class TokenStore
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false);
         var token = GetVisible(connection, tx, caller, id) ?? throw ApiError.TokenNotFound(id);
-        var isOwner = Keys.Fold(token.UserId) == caller.UserKey;
+        var isOwner = Names.Key(token.UserId) == caller.UserKey;
         if (newName is not null && !isOwner)
         {
             throw ApiError.Forbidden("Only the token's owner can rename it.");
         }
-        if (newName is not null && Keys.Fold(newName) != Keys.Fold(token.Name))
+        if (newName is not null && Names.Key(newName) != Names.Key(token.Name))
         {
             using var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n AND id <> $id", tx);
             exists.Parameters.AddWithValue("$a", token.AccountId);
-            exists.Parameters.AddWithValue("$u", Keys.Fold(token.UserId));
-            exists.Parameters.AddWithValue("$n", Keys.Fold(newName));
+            exists.Parameters.AddWithValue("$u", Names.Key(token.UserId));
+            exists.Parameters.AddWithValue("$n", Names.Key(newName));
             exists.Parameters.AddWithValue("$id", id);
             if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(newName); }
         }
         var updated = token with { Name = newName ?? token.Name, Status = newStatus ?? token.Status };
         using var update = Command(connection, "UPDATE tokens SET name = $n, name_key = $nk, status = $s WHERE id = $id", tx);
         update.Parameters.AddWithValue("$n", updated.Name);
-        update.Parameters.AddWithValue("$nk", Keys.Fold(updated.Name));
+        update.Parameters.AddWithValue("$nk", Names.Key(updated.Name));
         update.Parameters.AddWithValue("$s", updated.Status);
         update.Parameters.AddWithValue("$id", id);
         update.ExecuteNonQuery();
@@ -389,9 +439,9 @@ public sealed class TokenStore
         return command;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
     {
-        using var command = Command(connection, sql);
+        using var command = Command(connection, sql, tx);
         command.ExecuteNonQuery();
     }
 }
