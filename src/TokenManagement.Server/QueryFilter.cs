@@ -163,6 +163,14 @@ public static class QueryFilterTranslator
             return name;
         }).ToList();
         var column = property.Column;
+        if (property.Kind == Kind.TokenValue)
+        {
+            // The visibility check runs inside the covering index (TokenStore's ix_tokens_credential): a value that
+            // exists but is not the caller's to see costs no more than one that never existed. $a, $admin and $me are
+            // the visibility parameters every query statement binds.
+            return $"id IN (SELECT held.id FROM tokens AS held INDEXED BY ix_tokens_credential WHERE held.token_hash = {names[0]} "
+                + "AND held.account_id = $a AND ($admin OR held.user_key = $me))";
+        }
         // SQL's three-valued logic is the contract's: a comparison with a missing lastUsedDate is NULL, so no match.
         return node.Operator switch
         {

@@ -53,6 +53,10 @@ public sealed class TokenStore
                 FOREIGN KEY (account_id, user_key) REFERENCES users(account_id, user_key));
             CREATE UNIQUE INDEX IF NOT EXISTS ux_tokens_user_name ON tokens (account_id, user_key, name_key);
             CREATE INDEX IF NOT EXISTS ix_tokens_account_order ON tokens (account_id, created_date, id);
+            -- Covering indexes for value lookups: authentication and the leaked-value search read nothing but these,
+            -- so a value that exists (disabled, another user's) costs what a value that never existed costs.
+            CREATE INDEX IF NOT EXISTS ix_tokens_credential ON tokens (token_hash, account_id, user_key, id, status, last_used_date);
+            CREATE INDEX IF NOT EXISTS ix_users_credential ON users (account_id, user_key, user_id, is_admin, api_access);
             """);
         RekeyIfTheRuleChanged(connection);
     }
@@ -153,32 +157,54 @@ public sealed class TokenStore
     }
 
     /// <summary>
-    /// The caller behind a user id and token value, or null for any failure (one answer for all: no hint which part was wrong).
-    /// Records lastUsedDate at most once a minute per token.
+    /// One statement that yields exactly one row for any value: the LEFT JOINs from a one-row source make a missing
+    /// token a row of defaults, and the user probe runs with the claimed key when there is no token, so both probes
+    /// happen every time. INDEXED BY pins the covering indexes (the statement fails rather than silently read the table).
+    /// </summary>
+    internal const string CredentialLookupSql = """
+        SELECT t.token_hash IS NOT NULL, coalesce(t.id, ''), coalesce(t.user_key, ''), coalesce(t.status, ''), coalesce(t.last_used_date, -1),
+               coalesce(t.account_id, ''), coalesce(u.user_id, ''), coalesce(u.is_admin, 0), coalesce(u.api_access, 0)
+        FROM (SELECT $h AS hash) AS wanted
+        LEFT JOIN tokens AS t INDEXED BY ix_tokens_credential ON t.token_hash = wanted.hash
+        LEFT JOIN users AS u INDEXED BY ix_users_credential ON u.account_id = coalesce(t.account_id, '') AND u.user_key = coalesce(t.user_key, $claimed)
+        """;
+
+    internal sealed record CredentialRow(bool Exists, string TokenId, string UserKey, string Status, long LastUsed, string AccountId, string UserId, bool IsAdmin, bool HasApiAccess);
+
+    internal CredentialRow ReadCredential(byte[] hash, string claimedUserKey)
+    {
+        using var connection = Open();
+        return ReadCredential(connection, hash, claimedUserKey);
+    }
+
+    private static CredentialRow ReadCredential(SqliteConnection connection, byte[] hash, string claimedUserKey)
+    {
+        using var command = Command(connection, CredentialLookupSql);
+        command.Parameters.AddWithValue("$h", hash);
+        command.Parameters.AddWithValue("$claimed", claimedUserKey);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new CredentialRow(reader.GetInt64(0) != 0, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4),
+            reader.GetString(5), reader.GetString(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0);
+    }
+
+    /// <summary>
+    /// The caller behind a user id and token value, or null for any failure (one answer for all: no hint which part was
+    /// wrong, and the same work for each: see <see cref="CredentialLookupSql"/>). Records lastUsedDate at most once a
+    /// minute per token.
     /// </summary>
     public Caller? Authenticate(string userId, string tokenValue, DateTimeOffset now)
     {
         var hash = Secrets.Hash(tokenValue);
+        var claimedKey = Names.Key(userId);
         using var connection = Open();
-        using var command = Command(connection, """
-            SELECT t.id, t.user_key, t.token_hash, t.status, t.last_used_date, t.account_id, u.user_id, u.is_admin, u.api_access
-            FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.user_key = t.user_key
-            WHERE t.token_hash = $h
-            """);
-        command.Parameters.AddWithValue("$h", hash);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read()) { return null; }
-        var storedHash = (byte[])reader["token_hash"];
-        var userMatches = string.Equals(reader.GetString(1), Names.Key(userId), StringComparison.Ordinal);
-        if (!CryptographicOperations.FixedTimeEquals(storedHash, hash) | !userMatches || reader.GetString(3) != TokenStatus.Enabled)
-        {
-            return null;
-        }
-        var caller = new Caller(reader.GetString(5), reader.GetString(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetString(0));
-        long? lastUsed = reader.IsDBNull(4) ? null : reader.GetInt64(4);
-        reader.Close();
+        var row = ReadCredential(connection, hash, claimedKey);
+        // Non-short-circuit: every check runs whatever the first one said.
+        var userMatches = CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(row.UserKey), System.Text.Encoding.UTF8.GetBytes(claimedKey));
+        if (!(row.Exists & userMatches & row.Status == TokenStatus.Enabled)) { return null; }
+        var caller = new Caller(row.AccountId, row.UserId, row.IsAdmin, row.HasApiAccess, row.TokenId);
         var nowSeconds = now.ToUnixTimeSeconds();
-        if (lastUsed is null || nowSeconds - lastUsed.Value >= 60)
+        if (row.LastUsed < 0 || nowSeconds - row.LastUsed >= 60)
         {
             using var touch = Command(connection, "UPDATE tokens SET last_used_date = $now WHERE id = $id");
             touch.Parameters.AddWithValue("$now", nowSeconds);
@@ -186,6 +212,40 @@ public sealed class TokenStore
             touch.ExecuteNonQuery();
         }
         return caller;
+    }
+
+    /// <summary>Tests only: SQLite's plan for the credential lookup.</summary>
+    internal IReadOnlyList<string> ExplainCredentialLookup()
+    {
+        using var connection = Open();
+        using var command = Command(connection, "EXPLAIN QUERY PLAN " + CredentialLookupSql);
+        command.Parameters.AddWithValue("$h", new byte[32]);
+        command.Parameters.AddWithValue("$claimed", "x");
+        return ReadPlan(command);
+    }
+
+    /// <summary>Tests only: SQLite's plans for the two statements of <see cref="FirstPage"/>.</summary>
+    internal IReadOnlyList<string> ExplainFirstPage(Caller caller, SqlFilter filter)
+    {
+        using var connection = Open();
+        var plan = new List<string>();
+        foreach (var sql in new[] { CountSql(filter), PageSql(filter, after: false) })
+        {
+            using var command = Command(connection, "EXPLAIN QUERY PLAN " + sql);
+            AddVisibility(command, caller);
+            filter.AddParameters(command);
+            command.Parameters.AddWithValue("$limit", 1);
+            plan.AddRange(ReadPlan(command));
+        }
+        return plan;
+    }
+
+    private static List<string> ReadPlan(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var steps = new List<string>();
+        while (reader.Read()) { steps.Add(reader.GetString(3)); }
+        return steps;
     }
 
     /// <summary>Creates a token for the user; the limit check and the insert are one transaction.</summary>
@@ -384,7 +444,7 @@ public sealed class TokenStore
 
     private static long Count(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter)
     {
-        using var command = Command(connection, $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})", tx);
+        using var command = Command(connection, CountSql(filter), tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         return (long)command.ExecuteScalar()!;
@@ -392,9 +452,7 @@ public sealed class TokenStore
 
     private static IReadOnlyList<TokenRecord> Page(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
     {
-        var keyset = after is null ? "" : " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))";
-        using var command = Command(connection,
-            $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql}){keyset} ORDER BY created_date, id LIMIT $limit", tx);
+        using var command = Command(connection, PageSql(filter, after is not null), tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         if (after is { } position)
@@ -408,6 +466,14 @@ public sealed class TokenStore
         while (reader.Read()) { page.Add(ReadToken(reader)); }
         return page;
     }
+
+    private static string CountSql(SqlFilter filter) =>
+        $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})";
+
+    private static string PageSql(SqlFilter filter, bool after) =>
+        $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})"
+        + (after ? " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))" : "")
+        + " ORDER BY created_date, id LIMIT $limit";
 
     private static void AddVisibility(SqliteCommand command, Caller caller)
     {
