@@ -54,7 +54,8 @@ public static class ServerApp
             405 => ApiError.MethodNotAllowed(context.HttpContext.Request.Method, context.HttpContext.Response.Headers.Allow.ToString()),
             _ => ApiError.NotFound("No such resource."),
         }));
-        app.Use((context, next) => Authenticate(context, next, store, limiter));
+        app.Use((context, next) => IsFaultAdmin(context, options) ? AdminFromLoopbackOnly(context, next) : Authenticate(context, next, store, limiter));
+        if (options.FaultAdmin) { MapFaultAdmin(app, options.FaultPlan); }
 
         app.MapGet(Prefix + "/Account/{id}", (HttpContext c, string id) => service.GetAccount(Caller(c), id));
         app.MapPost(Prefix + "/ApiToken", async Task<IResult> (HttpContext c) => service.Create(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
@@ -94,12 +95,13 @@ public static class ServerApp
             var caller = context.Items[CallerKey] as Caller;
             // An injected abort keeps the status the change was committed with: the client never saw it.
             var aborted = context.Items.ContainsKey(AbortedKey) ? " connection=aborted" : "";
+            var fault = context.Items[FaultKey] is string planned ? $" fault={planned}" : "";
             var failure = context.Items[FailureKey] is string cause ? $" error=\"{cause}\"" : "";
             // Method, path (escaped: no line breaks), status, duration, account, user, request id: never a header, a body or a token value.
             // Invariant culture: the line's numbers and times read the same whatever LANG the server runs under.
             log.Write(string.Create(CultureInfo.InvariantCulture,
                 $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {context.Request.Method} {context.Request.Path} {context.Response.StatusCode} "
-                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}"
+                + $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:F1}ms account={caller?.AccountId ?? "-"} user={caller?.UserId ?? "-"}{aborted}{fault}"
                 + $" request={context.TraceIdentifier}{failure}"));
         }
     }
@@ -108,15 +110,50 @@ public static class ServerApp
 
     private const string AbortedKey = "TokenManagement.Aborted";
 
+    private const string FaultKey = "TokenManagement.Fault";
+
+    /// <summary>The fault plan's endpoint, when --fault-admin switched it on.</summary>
+    internal const string FaultAdminPath = "/_faults";
+
+    private static bool IsFaultAdmin(HttpContext context, ServerOptions options) =>
+        options.FaultAdmin && context.Request.Path.StartsWithSegments(FaultAdminPath, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Fault testing: first the deterministic plan (a test chose this request's fault), then the random soak
+    /// (--latency-ms, --fault-rate, --fault-abort-rate). The plan's own endpoint is never faulted.
+    /// </summary>
     private static async Task InjectFaults(HttpContext context, RequestDelegate next, ServerOptions options)
     {
+        var planned = IsFaultAdmin(context, options) ? null : options.FaultPlan.Next(context.Request.Method, context.Request.Path.Value ?? "");
+        if (planned is not null) { context.Items[FaultKey] = FaultPlan.Names[planned.Fault]; }
+        switch (planned?.Fault)
+        {
+            case FaultKind.Unavailable:
+                await WriteError(context, ApiError.Unavailable(planned.RetryAfter > 0 ? planned.RetryAfter : null));
+                return;
+            case FaultKind.RateLimited:
+                await WriteError(context, ApiError.RateLimited(Math.Max(1, planned.RetryAfter)));
+                return;
+            case FaultKind.InternalError:
+                context.Items[FailureKey] = "fault plan: internal-error";
+                await WriteError(context, ApiError.Internal(context.TraceIdentifier));
+                return;
+            case FaultKind.AbortBefore:
+                context.Items[AbortedKey] = true;
+                context.Abort();
+                return;
+            case FaultKind.Delay:
+                await Task.Delay(planned.DelayMs, context.RequestAborted);
+                break;
+        }
         if (options.LatencyMs > 0) { await Task.Delay(options.LatencyMs, context.RequestAborted); }
         if (options.FaultRate > 0 && Random.Shared.NextDouble() < options.FaultRate)
         {
             await WriteError(context, ApiError.Unavailable(retryAfter: 1));
             return;
         }
-        if (options.FaultAbortRate <= 0)
+        var plannedAbort = planned?.Fault == FaultKind.AbortAfterCommit;
+        if (!plannedAbort && options.FaultAbortRate <= 0)
         {
             await next(context);
             return;
@@ -127,7 +164,7 @@ public static class ServerApp
         context.Response.Body = buffer;
         try { await next(context); }
         finally { context.Response.Body = original; }
-        if (Random.Shared.NextDouble() < options.FaultAbortRate)
+        if (plannedAbort || Random.Shared.NextDouble() < options.FaultAbortRate)
         {
             context.Items[AbortedKey] = true;
             context.Abort();
@@ -135,6 +172,20 @@ public static class ServerApp
         }
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
+    }
+
+    private static void MapFaultAdmin(WebApplication app, FaultPlan plan)
+    {
+        IResult Describe() => Results.Content(plan.Describe(), "application/json");
+        async Task<IReadOnlyList<FaultRule>> ReadPlan(HttpContext c)
+        {
+            try { return FaultPlan.Parse(await RequestBody.ReadJsonAsync(c, emptyIsObject: false)); }
+            catch (FormatException e) { throw ApiError.InvalidRequest(e.Message); }
+        }
+        app.MapGet(FaultAdminPath, Describe);
+        app.MapPut(FaultAdminPath, async (HttpContext c) => { plan.Replace(await ReadPlan(c)); return Describe(); });
+        app.MapPost(FaultAdminPath, async (HttpContext c) => { plan.Add([.. await ReadPlan(c)]); return Describe(); });
+        app.MapDelete(FaultAdminPath, () => { plan.Clear(); return Results.NoContent(); });
     }
 
     private static async Task WriteErrors(HttpContext context, RequestDelegate next)
@@ -165,6 +216,12 @@ public static class ServerApp
         if (error.Allow is { } allow) { context.Response.Headers.Allow = allow; }
         return context.Response.WriteAsJsonAsync(new ErrorDto { Code = error.Code, Message = error.Message, RequestId = error.RequestId }, Json.Options);
     }
+
+    /// <summary>The fault plan's endpoint has no credentials; it is off unless --fault-admin, and answers loopback callers only.</summary>
+    private static Task AdminFromLoopbackOnly(HttpContext context, RequestDelegate next) =>
+        context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address)
+            ? next(context)
+            : throw ApiError.Forbidden("The fault plan answers loopback callers only.");
 
     private static async Task Authenticate(HttpContext context, RequestDelegate next, TokenStore store, AccountRateLimiter limiter)
     {

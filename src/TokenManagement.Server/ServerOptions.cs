@@ -19,6 +19,12 @@ public sealed class ServerOptions
     /// <summary>Fault testing: this fraction of connections is aborted after the request's change is committed.</summary>
     public double FaultAbortRate { get; set; }
 
+    /// <summary>Fault testing: faults chosen per request (--fault-plan); tests in this process add rules directly.</summary>
+    public FaultPlan FaultPlan { get; } = new();
+
+    /// <summary>Fault testing: serves the plan at /_faults (GET, PUT, POST, DELETE) for tests in another process.</summary>
+    public bool FaultAdmin { get; set; }
+
     /// <summary>How long a queryToken stays valid (the contract promises at least 10 minutes).</summary>
     public TimeSpan QueryTokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
