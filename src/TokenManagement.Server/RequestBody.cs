@@ -46,7 +46,12 @@ internal static class RequestBody
     private static async Task<byte[]> ReadAllAsync(HttpContext context)
     {
         using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        try { await context.Request.Body.CopyToAsync(body, context.RequestAborted); }
+        catch (IOException e) when (e is not BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
+        {
+            // Broken framing can surface as a plain IOException (e.g. "Bad chunk size data."): the client's fault, not ours.
+            throw ApiError.InvalidRequest($"The request body could not be read: {ApiError.Echo(e.Message)}");
+        }
         return body.ToArray();
     }
 

@@ -86,7 +86,8 @@ public sealed class TokenService
                 ? CheckedId(id, $"request[{index}].id")
                 : throw ApiError.InvalidRequest($"request[{index}] needs an id: {{\"id\":\"...\"}}."))
             .ToList();
-        var found = _store.GetVisible(caller, ids).ToDictionary(t => t.Id, StringComparer.Ordinal);
+        // An id may be asked for twice: each request item gets its answer, the store is asked once.
+        var found = _store.GetVisible(caller, ids.Distinct(StringComparer.Ordinal).ToList()).ToDictionary(t => t.Id, StringComparer.Ordinal);
         var response = ids.Select((id, index) => found.TryGetValue(id, out var token)
             ? new BulkItemDto { Index = index, Id = id, StatusCode = 200, Result = Json.ToDto(token) }
             : new BulkItemDto { Index = index, Id = id, StatusCode = 404, ErrorMessage = ApiError.TokenNotFound(id).Message }).ToList();

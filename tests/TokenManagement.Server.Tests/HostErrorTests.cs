@@ -70,6 +70,22 @@ public sealed class HostErrorTests
         Assert.Single(await alice.QueryAll(null));
     }
 
+    /// <summary>Found by the fuzz suite (seed 20261202): these framings surfaced as a plain IOException and answered 500.</summary>
+    [Theory]
+    [InlineData("HTTP/1.0", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "zz\r\n{}")]
+    [InlineData("HTTP/1.1", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "zz\r\n{}")]
+    [InlineData("HTTP/1.0", "Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n{}")]
+    public async Task Broken_chunked_framing_is_a_400_whatever_exception_carries_it(string version, string headers, string body)
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = server.AddUser("acme", "alice@acme.example");
+        var request = $"POST /api/rest/v1/acme/ApiToken/{alice.TokenId} {version}\r\nHost: h\r\n{RawHttp.BasicAuthorization(alice)}Content-Type: application/json\r\n{headers}\r\n{body}";
+
+        var answers = await RawHttp.SendAsync(server.Root, System.Text.Encoding.Latin1.GetBytes(request));
+
+        AssertJsonError(Assert.Single(answers), 400, "InvalidRequest");
+    }
+
     [Fact]
     public async Task A_rejected_request_after_a_good_one_on_the_same_connection_gets_its_own_JSON_answer()
     {

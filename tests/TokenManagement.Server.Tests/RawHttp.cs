@@ -15,14 +15,19 @@ public static class RawHttp
     }
 
     /// <summary>Sends the bytes, reads until the server closes (or <paramref name="timeout"/>), and parses every answer.</summary>
-    public static async Task<IReadOnlyList<Response>> SendAsync(Uri root, byte[] request, TimeSpan? timeout = null)
+    public static async Task<IReadOnlyList<Response>> SendAsync(Uri root, byte[] request, TimeSpan? timeout = null, bool endAfterSending = false)
     {
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         using var client = new TcpClient();
         await client.ConnectAsync(root.Host, root.Port, cancel.Token);
         var stream = client.GetStream();
-        try { await stream.WriteAsync(request, cancel.Token); }
-        catch (IOException) { } // the server may answer and close before it read everything
+        try
+        {
+            await stream.WriteAsync(request, cancel.Token);
+            // Half-close: a request cut short then ends at the end of the stream instead of waiting for more bytes.
+            if (endAfterSending) { client.Client.Shutdown(SocketShutdown.Send); }
+        }
+        catch (Exception e) when (e is IOException or SocketException) { } // the server may answer and close before it read everything
         using var received = new MemoryStream();
         var buffer = new byte[16 * 1024];
         try
@@ -30,7 +35,8 @@ public static class RawHttp
             int read;
             while ((read = await stream.ReadAsync(buffer, cancel.Token)) > 0) { received.Write(buffer, 0, read); }
         }
-        catch (IOException) { } // a reset after the answer
+        catch (Exception e) when (e is IOException or SocketException) { } // a reset after the answer
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }
         if (cancel.IsCancellationRequested) { throw new TimeoutException("The server neither answered nor closed the connection in time."); }
         return Parse(received.ToArray());
     }
