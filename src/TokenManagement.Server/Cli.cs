@@ -11,6 +11,7 @@ public static class Cli
         Usage:
           serve    [--urls http://127.0.0.1:5080] [--database PATH] [--rate-limit N]
                    [--max-tokens-per-user N] [--latency-ms N] [--fault-rate F] [--fault-abort-rate F]
+                   [--fault-plan JSON|PATH] [--fault-admin]
           add-user --database PATH --account ID --user EMAIL [--admin] [--no-api-access] [--token-name NAME]
           seed     --database PATH --account ID --users N --tokens-per-user K
 
@@ -26,6 +27,20 @@ public static class Cli
                                    before touching anything.
           --fault-abort-rate F     aborts that fraction (0..1) of connections after the request's change is
                                    committed: the client sees a transport error for a request that succeeded.
+          --fault-plan JSON|PATH   deterministic faults, chosen per request (a JSON text starting with '{', or a
+                                   file holding it). Each rule counts the requests matching its method and path
+                                   (* matches any run of characters), lets 'skip' of them through, then fires on
+                                   the next 'times' (default 1). The first listed rule that is due applies.
+                                     {"faults":[
+                                       {"method":"DELETE","path":"*/ApiToken/7b2f4c1e9a5d4e03","times":2,"fault":"unavailable"},
+                                       {"skip":2,"fault":"abort-after-commit"}]}
+                                   faults: unavailable (503, retryAfter seconds, default 1, 0 = no header),
+                                   rate-limited (503 RateLimited), internal-error (500), abort-before (drop the
+                                   connection, nothing changed), abort-after-commit (commit, then drop),
+                                   delay (wait delayMs, then answer).
+          --fault-admin            serves the plan at /_faults, for loopback callers, without credentials:
+                                   GET (the rules with 'seen' and 'fired' counts), PUT (replace), POST (append),
+                                   DELETE (clear). Off unless given.
 
         add-user creates the account and user if missing (or updates their privileges), gives the user a new
         token and prints only its value on stdout: the way to bootstrap a first credential.
@@ -41,6 +56,7 @@ public static class Cli
         }
         try
         {
+            Names.EnsureUnicodeSupport();
             var options = ParseOptions(args.Skip(1).ToArray());
             if (options.ContainsKey("help"))
             {
@@ -73,7 +89,21 @@ public static class Cli
 
     private static async Task<int> ServeAsync(Dictionary<string, string?> options, TextWriter stdout)
     {
-        Allow(options, "urls", "database", "rate-limit", "max-tokens-per-user", "latency-ms", "fault-rate", "fault-abort-rate");
+        var serverOptions = ServeOptions(options);
+        var app = ServerApp.Build(serverOptions, stdout);
+        await app.StartAsync();
+        await stdout.WriteLineAsync($"Listening on {ServerApp.ListeningAddress(app)}");
+        await stdout.FlushAsync();
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>The serve subcommand's flags as <see cref="ServerOptions"/> (tests check the parsing without serving).</summary>
+    internal static ServerOptions ServeOptions(string[] args) => ServeOptions(ParseOptions(args));
+
+    private static ServerOptions ServeOptions(Dictionary<string, string?> options)
+    {
+        Allow(options, "urls", "database", "rate-limit", "max-tokens-per-user", "latency-ms", "fault-rate", "fault-abort-rate", "fault-plan", "fault-admin");
         var serverOptions = new ServerOptions
         {
             Urls = Text(options, "urls") ?? "http://127.0.0.1:5080",
@@ -83,14 +113,30 @@ public static class Cli
             LatencyMs = Int(options, "latency-ms") ?? 0,
             FaultRate = Fraction(options, "fault-rate"),
             FaultAbortRate = Fraction(options, "fault-abort-rate"),
+            FaultAdmin = Flag(options, "fault-admin"),
         };
-        var app = ServerApp.Build(serverOptions, stdout);
-        await app.StartAsync();
-        await stdout.WriteLineAsync($"Listening on {ServerApp.ListeningAddress(app)}");
-        await stdout.FlushAsync();
-        await app.WaitForShutdownAsync();
-        return 0;
+        if (Text(options, "fault-plan") is { } plan) { serverOptions.FaultPlan.Replace(ReadFaultPlan(plan)); }
+        return serverOptions;
     }
+
+    /// <summary>JSON text if it looks like JSON, otherwise the path of a file holding it.</summary>
+    private static IReadOnlyList<FaultRule> ReadFaultPlan(string value)
+    {
+        string json;
+        if (value.TrimStart().StartsWith('{')) { json = value; }
+        else
+        {
+            try { json = File.ReadAllText(value); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--fault-plan: cannot read '{value}': {e.Message}"); }
+        }
+        try { return FaultPlan.Parse(json); }
+        catch (FormatException e) { throw new UsageException($"--fault-plan: {e.Message}"); }
+    }
+
+    private static bool Flag(Dictionary<string, string?> options, string name) =>
+        options.TryGetValue(name, out var value)
+            ? value is null ? true : throw new UsageException($"--{name} takes no value ('{value}' given).")
+            : false;
 
     private static int AddUser(Dictionary<string, string?> options, TextWriter stdout)
     {
@@ -99,7 +145,7 @@ public static class Cli
         store.Initialize();
         var (_, value) = store.AddUserWithToken(
             Required(options, "account"), Required(options, "user"), options.ContainsKey("admin"), !options.ContainsKey("no-api-access"),
-            TokenService.ValidName(Text(options, "token-name") ?? "bootstrap"), DateTimeOffset.UtcNow);
+            Names.Validate(Text(options, "token-name") ?? "bootstrap", "--token-name"), DateTimeOffset.UtcNow);
         stdout.WriteLine(value);
         return 0;
     }

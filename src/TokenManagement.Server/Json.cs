@@ -82,4 +82,7 @@ internal sealed class ErrorDto
     [JsonPropertyName("@type")] public string Type { get; init; } = "Error";
     public string Code { get; init; } = "";
     public string Message { get; init; } = "";
+
+    /// <summary>Only on a 500: the reference under which the service's log holds the cause.</summary>
+    public string? RequestId { get; init; }
 }

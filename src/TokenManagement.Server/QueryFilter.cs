@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace TokenManagement.Server;
@@ -25,23 +26,43 @@ public sealed class SqlFilter
     }
 }
 
-/// <summary>Translates the platform's QueryFilter grammar (docs/api.md) into SQL over the tokens table.</summary>
+/// <summary>
+/// A validated filter expression: what a queryToken keeps between pages. It holds the arguments as the caller gave
+/// them, except that a <c>token</c> argument is already its SHA-256 hash (base64): a leaked value must not travel
+/// in queryTokens, even encrypted.
+/// </summary>
+public sealed class FilterNode
+{
+    [JsonPropertyName("g")] public string? Grouping { get; init; }
+    [JsonPropertyName("n")] public IReadOnlyList<FilterNode>? Nested { get; init; }
+    [JsonPropertyName("p")] public string? Property { get; init; }
+    [JsonPropertyName("o")] public string? Operator { get; init; }
+    [JsonPropertyName("a")] public IReadOnlyList<string>? Arguments { get; init; }
+}
+
+/// <summary>Translates the platform's QueryFilter grammar (docs/api.md, Query) into SQL over the tokens table.</summary>
 public static class QueryFilterTranslator
 {
-    private const int MaxDepth = 32;
-    private const int MaxNodes = 500;
+    /// <summary>Groupings inside groupings: the outermost is level 1. The contract states this number.</summary>
+    public const int MaxNesting = 32;
 
-    private enum Kind { Text, FoldedText, Status, Date, TokenValue }
+    /// <summary>Groupings and simple expressions in one filter.</summary>
+    public const int MaxExpressions = 500;
+
+    /// <summary>Characters (UTF-16 code units) in one argument; well inside SQLite's 50,000-byte LIKE pattern limit.</summary>
+    public const int MaxArgumentLength = 1000;
+
+    private enum Kind { CaseSensitiveText, NameKey, Status, Date, TokenValue }
 
     private sealed record Property(string Column, Kind Kind);
 
     private static readonly Dictionary<string, Property> Properties = new(StringComparer.Ordinal)
     {
-        ["id"] = new("id", Kind.Text),
-        ["name"] = new("name_key", Kind.FoldedText),
-        ["userId"] = new("user_key", Kind.FoldedText),
+        ["id"] = new("id", Kind.CaseSensitiveText),
+        ["name"] = new("name_key", Kind.NameKey),
+        ["userId"] = new("user_key", Kind.NameKey),
         ["status"] = new("status", Kind.Status),
-        ["tokenPrefix"] = new("token_prefix", Kind.Text),
+        ["tokenPrefix"] = new("token_prefix", Kind.CaseSensitiveText),
         ["createdDate"] = new("created_date", Kind.Date),
         ["lastUsedDate"] = new("last_used_date", Kind.Date),
         ["token"] = new("token_hash", Kind.TokenValue),
@@ -55,93 +76,108 @@ public static class QueryFilterTranslator
         ["IS_NULL"] = 0, ["IS_NOT_NULL"] = 0,
     };
 
+    public const string DateFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
+
     /// <summary>
-    /// Reads a query body (<c>{}</c> or <c>{"QueryFilter":{"expression":...}}</c>) and returns the SQL and the
-    /// expression's JSON (kept in queryTokens). Throws <see cref="ApiError"/> 400 naming the offending part.
+    /// Reads a query body (<c>{}</c> or <c>{"QueryFilter":{"expression":...}}</c>) into a validated filter; null
+    /// matches everything. Throws <see cref="ApiError"/> 400 naming the offending part.
     /// </summary>
-    public static (SqlFilter Filter, string? ExpressionJson) FromQueryBody(JsonElement body)
+    public static FilterNode? Parse(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The query body must be a JSON object."); }
-        if (!body.TryGetProperty("QueryFilter", out var queryFilter) || queryFilter.ValueKind == JsonValueKind.Null)
-        {
-            return (SqlFilter.All, null);
-        }
+        if (!body.TryGetProperty("QueryFilter", out var queryFilter) || queryFilter.ValueKind == JsonValueKind.Null) { return null; }
         if (queryFilter.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("QueryFilter must be a JSON object."); }
-        if (!queryFilter.TryGetProperty("expression", out var expression) || expression.ValueKind == JsonValueKind.Null)
-        {
-            return (SqlFilter.All, null);
-        }
-        return (Translate(expression), expression.GetRawText());
+        if (!queryFilter.TryGetProperty("expression", out var expression) || expression.ValueKind == JsonValueKind.Null) { return null; }
+        var expressions = 0;
+        return Parse(expression, "expression", nesting: 0, ref expressions);
     }
 
-    /// <summary>Re-translates an expression kept in a queryToken.</summary>
-    public static SqlFilter FromExpressionJson(string? expressionJson)
+    private static FilterNode Parse(JsonElement node, string path, int nesting, ref int expressions)
     {
-        if (expressionJson is null) { return SqlFilter.All; }
-        using var document = JsonDocument.Parse(expressionJson);
-        return Translate(document.RootElement);
-    }
-
-    private static SqlFilter Translate(JsonElement expression)
-    {
-        var parameters = new List<KeyValuePair<string, object>>();
-        var nodes = 0;
-        var sql = Translate(expression, "expression", 0, parameters, ref nodes);
-        return new SqlFilter(sql, parameters);
-    }
-
-    private static string Translate(JsonElement node, string path, int depth, List<KeyValuePair<string, object>> parameters, ref int nodes)
-    {
-        if (depth > MaxDepth) { throw ApiError.InvalidRequest($"The filter nests deeper than {MaxDepth} levels."); }
-        if (++nodes > MaxNodes) { throw ApiError.InvalidRequest($"The filter has more than {MaxNodes} expressions."); }
+        if (++expressions > MaxExpressions) { throw ApiError.InvalidRequest($"The filter has more than {MaxExpressions} expressions."); }
         if (node.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest($"{path} must be a JSON object."); }
         var op = RequiredString(node, "operator", path);
 
-        if (op.Equals("and", StringComparison.OrdinalIgnoreCase) || op.Equals("or", StringComparison.OrdinalIgnoreCase))
+        if (Ascii.EqualsIgnoreCase(op, "and") || Ascii.EqualsIgnoreCase(op, "or"))
         {
+            if (nesting + 1 > MaxNesting)
+            {
+                throw ApiError.InvalidRequest($"The filter nests groupings deeper than {MaxNesting} levels (at {path}).");
+            }
             if (!node.TryGetProperty("nestedExpression", out var nested) || nested.ValueKind != JsonValueKind.Array || nested.GetArrayLength() == 0)
             {
                 throw ApiError.InvalidRequest($"{path}: operator '{op}' needs a non-empty nestedExpression array.");
             }
-            var parts = new List<string>();
+            var children = new List<FilterNode>(nested.GetArrayLength());
             var index = 0;
             foreach (var child in nested.EnumerateArray())
             {
-                parts.Add("(" + Translate(child, $"{path}.nestedExpression[{index++}]", depth + 1, parameters, ref nodes) + ")");
+                children.Add(Parse(child, $"{path}.nestedExpression[{index++}]", nesting + 1, ref expressions));
             }
-            return string.Join(op.Equals("and", StringComparison.OrdinalIgnoreCase) ? " AND " : " OR ", parts);
+            return new FilterNode { Grouping = Ascii.EqualsIgnoreCase(op, "and") ? "and" : "or", Nested = children };
         }
 
         var upper = op.ToUpperInvariant();
-        if (!Operators.TryGetValue(upper, out var argumentCount))
+        if (!Ascii.IsValid(op) || !Operators.TryGetValue(upper, out var argumentCount))
         {
-            throw ApiError.InvalidRequest($"{path}: unknown operator '{ApiError.Truncate(op)}'.");
+            throw ApiError.InvalidRequest($"{path}: unknown operator '{ApiError.Echo(op)}'.");
         }
         var propertyName = RequiredString(node, "property", path);
         if (!Properties.TryGetValue(propertyName, out var property))
         {
-            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Truncate(propertyName)}'. Known: {string.Join(", ", Properties.Keys)}.");
+            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Echo(propertyName)}'. Known: {string.Join(", ", Properties.Keys)}.");
         }
+        CheckApplies(upper, propertyName, property.Kind, path);
         var arguments = ReadArguments(node, path);
         if (arguments.Count != argumentCount)
         {
             throw ApiError.InvalidRequest($"{path}: operator {upper} takes {argumentCount} argument(s), {arguments.Count} given.");
         }
-        CheckApplies(upper, propertyName, property.Kind, path);
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            arguments[i] = CheckArgument(arguments[i], upper, propertyName, property.Kind, $"{path}.argument[{i}]");
+        }
+        return new FilterNode { Property = propertyName, Operator = upper, Arguments = arguments };
+    }
 
-        var values = arguments.Select(a => ConvertArgument(a, propertyName, property.Kind, path)).ToList();
-        var names = values.Select(v =>
+    /// <summary>SQL for a filter that <see cref="Parse"/> produced (now or, kept in a queryToken, earlier).</summary>
+    public static SqlFilter ToSql(FilterNode? filter)
+    {
+        if (filter is null) { return SqlFilter.All; }
+        var parameters = new List<KeyValuePair<string, object>>();
+        return new SqlFilter(ToSql(filter, parameters), parameters);
+    }
+
+    private static string ToSql(FilterNode node, List<KeyValuePair<string, object>> parameters)
+    {
+        if (node.Grouping is { } grouping)
+        {
+            var parts = (node.Nested ?? []).Select(child => "(" + ToSql(child, parameters) + ")");
+            return string.Join(grouping == "and" ? " AND " : " OR ", parts);
+        }
+        var property = Properties[node.Property!];
+        var names = (node.Arguments ?? []).Select(argument =>
         {
             var name = "$f" + parameters.Count.ToString(CultureInfo.InvariantCulture);
-            parameters.Add(new(name, v));
+            parameters.Add(new(name, SqlValue(argument, node.Operator!, property.Kind)));
             return name;
         }).ToList();
         var column = property.Column;
-        return upper switch
+        if (property.Kind == Kind.TokenValue)
+        {
+            // The visibility check runs inside the covering index (TokenStore's ix_tokens_credential): a value that
+            // exists but is not the caller's to see costs no more than one that never existed. $a, $admin and $me are
+            // the visibility parameters every query statement binds.
+            return $"id IN (SELECT held.id FROM tokens AS held INDEXED BY ix_tokens_credential WHERE held.token_hash = {names[0]} "
+                + "AND held.account_id = $a AND ($admin OR held.user_key = $me))";
+        }
+        // SQL's three-valued logic is the contract's: a comparison with a missing lastUsedDate is NULL, so no match.
+        return node.Operator switch
         {
             "EQUALS" => $"{column} = {names[0]}",
-            "NOT_EQUALS" => $"{column} IS NOT {names[0]}",
-            "LIKE" => $"{column} LIKE {names[0]}",
+            "NOT_EQUALS" => $"{column} <> {names[0]}",
+            // Case-sensitive: every connection sets PRAGMA case_sensitive_like (TokenStore.Open).
+            "LIKE" => $"{column} LIKE {names[0]} ESCAPE '\\'",
             "STARTS_WITH" => $"substr({column}, 1, length({names[0]})) = {names[0]}",
             "BETWEEN" => $"{column} BETWEEN {names[0]} AND {names[1]}",
             "GREATER_THAN" => $"{column} > {names[0]}",
@@ -159,32 +195,48 @@ public static class QueryFilterTranslator
         var applies = kind switch
         {
             Kind.TokenValue => op == "EQUALS",
+            Kind.Status => op is "EQUALS" or "NOT_EQUALS",
             Kind.Date => op is not ("LIKE" or "STARTS_WITH"),
             _ => true,
         };
         if (!applies) { throw ApiError.InvalidRequest($"{path}: operator {op} does not apply to property '{propertyName}'."); }
     }
 
-    private static object ConvertArgument(string argument, string propertyName, Kind kind, string path)
+    /// <summary>Validates one argument; answers what the filter keeps (a token value becomes its hash here).</summary>
+    private static string CheckArgument(string argument, string op, string propertyName, Kind kind, string path)
     {
+        if (argument.Length > MaxArgumentLength)
+        {
+            throw ApiError.InvalidRequest($"{path}: an argument has at most {MaxArgumentLength} characters; {argument.Length} given.");
+        }
         switch (kind)
         {
-            case Kind.FoldedText:
-                return Keys.Fold(argument);
             case Kind.Status:
-                var status = argument.ToUpperInvariant();
-                return status is TokenStatus.Enabled or TokenStatus.Disabled
-                    ? status
-                    : throw ApiError.InvalidRequest($"{path}: status must be ENABLED or DISABLED.");
-            case Kind.Date:
-                return DateTimeOffset.TryParse(argument, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date)
-                    ? date.ToUnixTimeSeconds()
-                    : throw ApiError.InvalidRequest($"{path}: '{ApiError.Truncate(argument)}' is not an ISO 8601 date for {propertyName}.");
+                return TokenStatus.Parse(argument) ?? throw ApiError.InvalidRequest($"{path}: status must be ENABLED or DISABLED.");
+            case Kind.Date when !TryParseDate(argument, out _):
+                throw ApiError.InvalidRequest($"{path}: '{ApiError.Echo(argument)}' is not a date of the form yyyy-MM-ddTHH:mm:ssZ for {propertyName}.");
             case Kind.TokenValue:
-                return Secrets.Hash(argument);
-            default:
-                return argument;
+                return Convert.ToBase64String(Secrets.Hash(argument));
         }
+        if (op == "LIKE") { LikePattern.Check(argument, path); }
+        return argument;
+    }
+
+    private static object SqlValue(string argument, string op, Kind kind) => kind switch
+    {
+        Kind.NameKey when op == "LIKE" => LikePattern.MapLiterals(argument, Names.Key),
+        Kind.NameKey => Names.Key(argument),
+        Kind.Date => TryParseDate(argument, out var seconds) ? seconds : throw new InvalidOperationException("A stored filter holds an unchecked date."),
+        Kind.TokenValue => Convert.FromBase64String(argument),
+        _ => argument,
+    };
+
+    /// <summary>Exactly the contract's date form: nothing else parses, however unambiguous.</summary>
+    public static bool TryParseDate(string text, out long unixSeconds)
+    {
+        var ok = DateTimeOffset.TryParseExact(text, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date);
+        unixSeconds = ok ? date.ToUnixTimeSeconds() : 0;
+        return ok;
     }
 
     private static List<string> ReadArguments(JsonElement node, string path)
@@ -192,14 +244,16 @@ public static class QueryFilterTranslator
         if (!node.TryGetProperty("argument", out var argument) || argument.ValueKind == JsonValueKind.Null) { return []; }
         if (argument.ValueKind != JsonValueKind.Array) { throw ApiError.InvalidRequest($"{path}.argument must be an array of strings."); }
         var result = new List<string>();
+        var index = 0;
         foreach (var item in argument.EnumerateArray())
         {
-            result.Add(item.ValueKind switch
+            // Always JSON strings: a number or a boolean is not quietly turned into one.
+            if (item.ValueKind != JsonValueKind.String)
             {
-                JsonValueKind.String => item.GetString()!,
-                JsonValueKind.Number => item.GetRawText(),
-                _ => throw ApiError.InvalidRequest($"{path}.argument must be an array of strings."),
-            });
+                throw ApiError.InvalidRequest($"{path}.argument[{index}] must be a JSON string, not {item.ValueKind.ToString().ToLowerInvariant()}.");
+            }
+            result.Add(item.GetString()!);
+            index++;
         }
         return result;
     }
@@ -208,4 +262,53 @@ public static class QueryFilterTranslator
         node.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text
             : throw ApiError.InvalidRequest($"{path}.{name} is missing or not a string.");
+}
+
+/// <summary>
+/// LIKE patterns of docs/api.md: <c>%</c> matches any run of characters, <c>_</c> exactly one, and <c>\</c> makes the
+/// next <c>%</c>, <c>_</c> or <c>\</c> literal (a backslash before anything else is an error, not a guess).
+/// </summary>
+internal static class LikePattern
+{
+    public static void Check(string pattern, string path)
+    {
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] != '\\') { continue; }
+            if (i + 1 >= pattern.Length || pattern[i + 1] is not ('%' or '_' or '\\'))
+            {
+                throw ApiError.InvalidRequest($"{path}: in a LIKE pattern '\\' must be followed by %, _ or \\ (character {i + 1}).");
+            }
+            i++;
+        }
+    }
+
+    /// <summary>
+    /// The pattern with each literal run (the text between wildcards, escapes resolved) passed through
+    /// <paramref name="map"/> and escaped again; wildcards stay wildcards. Used to key a name pattern literal by literal.
+    /// </summary>
+    public static string MapLiterals(string pattern, Func<string, string> map)
+    {
+        var result = new StringBuilder(pattern.Length);
+        var literal = new StringBuilder();
+        void Flush()
+        {
+            if (literal.Length == 0) { return; }
+            foreach (var c in map(literal.ToString()))
+            {
+                if (c is '%' or '_' or '\\') { result.Append('\\'); }
+                result.Append(c);
+            }
+            literal.Clear();
+        }
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            var c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length) { literal.Append(pattern[++i]); }
+            else if (c is '%' or '_') { Flush(); result.Append(c); }
+            else { literal.Append(c); }
+        }
+        Flush();
+        return result.ToString();
+    }
 }

@@ -5,9 +5,9 @@ using System.Text.Json;
 namespace TokenManagement.Server;
 
 /// <summary>
-/// queryTokens: opaque and tamper-proof (AES-GCM: a filter may hold a leaked token's value, so it is encrypted,
-/// not only signed), bound to the caller and expiring. They carry the filter, the keyset position of the last
-/// result sent and the total count.
+/// queryTokens: opaque and tamper-proof (AES-GCM: encrypted as well as authenticated, so that names and other
+/// arguments of a filter do not show), bound to the caller and expiring. They carry the validated filter (a token
+/// value only as its hash, see <see cref="FilterNode"/>), the keyset position of the last result sent and the total.
 /// </summary>
 public sealed class QueryTokenCodec
 {
@@ -22,12 +22,19 @@ public sealed class QueryTokenCodec
         _lifetime = lifetime;
     }
 
-    public sealed record State(string Account, string User, string? Filter, long AfterCreated, string AfterId, long Total, long Expires);
+    public sealed record State(string Account, string User, FilterNode? Filter, long AfterCreated, string AfterId, long Total, long Expires);
 
-    public string Encode(Caller caller, string? filter, TokenRecord last, long total, DateTimeOffset now)
+    /// <summary>Deep enough for the deepest filter the translator accepts.</summary>
+    private static readonly JsonSerializerOptions StateJson = new()
+    {
+        MaxDepth = 2 * QueryFilterTranslator.MaxNesting + 16,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string Encode(Caller caller, FilterNode? filter, TokenRecord last, long total, DateTimeOffset now)
     {
         var state = new State(caller.AccountId, caller.UserKey, filter, last.CreatedDate, last.Id, total, now.Add(_lifetime).ToUnixTimeSeconds());
-        var plaintext = JsonSerializer.SerializeToUtf8Bytes(state);
+        var plaintext = JsonSerializer.SerializeToUtf8Bytes(state, StateJson);
         var sealedToken = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = sealedToken.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
@@ -50,7 +57,11 @@ public sealed class QueryTokenCodec
             aes.Decrypt(sealedToken.AsSpan(0, NonceSize), sealedToken.AsSpan(NonceSize, plaintext.Length), sealedToken.AsSpan(NonceSize + plaintext.Length), plaintext);
         }
         catch (AuthenticationTagMismatchException) { throw invalid; }
-        var state = JsonSerializer.Deserialize<State>(plaintext) ?? throw invalid;
+        State? state;
+        // A token of an older server version decrypts but no longer reads: as invalid as any other.
+        try { state = JsonSerializer.Deserialize<State>(plaintext, StateJson); }
+        catch (JsonException) { throw invalid; }
+        if (state is null) { throw invalid; }
         if (state.Account != caller.AccountId || state.User != caller.UserKey || state.Expires < now.ToUnixTimeSeconds()) { throw invalid; }
         return state;
     }

@@ -19,10 +19,22 @@ public sealed class ServerOptions
     /// <summary>Fault testing: this fraction of connections is aborted after the request's change is committed.</summary>
     public double FaultAbortRate { get; set; }
 
+    /// <summary>Fault testing: faults chosen per request (--fault-plan); tests in this process add rules directly.</summary>
+    public FaultPlan FaultPlan { get; } = new();
+
+    /// <summary>Fault testing: serves the plan at /_faults (GET, PUT, POST, DELETE) for tests in another process.</summary>
+    public bool FaultAdmin { get; set; }
+
     /// <summary>How long a queryToken stays valid (the contract promises at least 10 minutes).</summary>
     public TimeSpan QueryTokenLifetime { get; set; } = TimeSpan.FromMinutes(30);
 
     public const int MaxRequestBodyBytes = 64 * 1024;
+    public const int MaxRequestLineBytes = 8 * 1024;
+    public const int MaxRequestHeadersBytes = 32 * 1024;
+    public const int MaxRequestHeaderCount = 100;
+
+    /// <summary>The queryMore body: a queryToken, which holds the filter of a query body of up to 64 KiB.</summary>
+    public const int MaxQueryTokenBytes = 128 * 1024;
     public const int PageSize = 100;
     public const int MaxBulkIds = 100;
 }

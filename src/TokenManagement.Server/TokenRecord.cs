@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace TokenManagement.Server;
 
 /// <summary>A stored token: everything but the value, of which only a SHA-256 hash is kept.</summary>
@@ -14,17 +16,16 @@ public sealed record TokenRecord(
 /// <summary>The authenticated user of a request.</summary>
 public sealed record Caller(string AccountId, string UserId, bool IsAdmin, bool HasApiAccess, string TokenId)
 {
-    public string UserKey => Keys.Fold(UserId);
+    /// <summary>The user id as the store compares it (<see cref="Names.Key"/>), computed once.</summary>
+    public string UserKey { get; } = Names.Key(UserId);
 }
 
 public static class TokenStatus
 {
     public const string Enabled = "ENABLED";
     public const string Disabled = "DISABLED";
-}
 
-internal static class Keys
-{
-    /// <summary>Names and user ids compare case-insensitively (beyond ASCII, which SQLite's NOCASE covers).</summary>
-    public static string Fold(string value) => value.ToLowerInvariant();
+    /// <summary>ENABLED or DISABLED in any ASCII case, as the constant; null for anything else.</summary>
+    public static string? Parse(string value) =>
+        Ascii.EqualsIgnoreCase(value, Enabled) ? Enabled : Ascii.EqualsIgnoreCase(value, Disabled) ? Disabled : null;
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace TokenManagement.Server;
@@ -24,47 +25,46 @@ public sealed class TokenService
 
     public IResult Create(Caller caller, JsonElement body)
     {
-        var name = ValidName(OptionalString(body, "name") ?? throw ApiError.InvalidRequest("name is required."));
+        var name = Names.Validate(OptionalString(body, "name") ?? throw ApiError.InvalidRequest("name is required."));
         var (token, value) = _store.Create(caller.AccountId, caller.UserId, name, _options.MaxTokensPerUser, DateTimeOffset.UtcNow);
         return Ok(Json.ToDto(token, value));
     }
 
-    public IResult Get(Caller caller, string id) => Ok(Json.ToDto(_store.GetVisible(caller, id) ?? throw ApiError.TokenNotFound(id)));
+    public IResult Get(Caller caller, string id) => Ok(Json.ToDto(_store.GetVisible(caller, CheckedId(id)) ?? throw ApiError.TokenNotFound(id)));
 
     public IResult Update(Caller caller, string id, JsonElement body)
     {
+        CheckedId(id);
         if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The request body must be a JSON object."); }
-        var name = OptionalString(body, "name") is { } n ? ValidName(n) : null;
-        var status = OptionalString(body, "status")?.ToUpperInvariant();
-        if (status is not (null or TokenStatus.Enabled or TokenStatus.Disabled))
-        {
-            throw ApiError.InvalidRequest("status must be ENABLED or DISABLED.");
-        }
+        var name = OptionalString(body, "name") is { } n ? Names.Validate(n) : null;
+        var status = OptionalString(body, "status") is { } s
+            ? TokenStatus.Parse(s) ?? throw ApiError.InvalidRequest("status must be ENABLED or DISABLED.")
+            : null;
         return Ok(Json.ToDto(_store.Update(caller, id, name, status)));
     }
 
-    public void Revoke(Caller caller, string id) => _store.Delete(caller, id);
+    public void Revoke(Caller caller, string id) => _store.Delete(caller, CheckedId(id));
 
     public IResult Query(Caller caller, JsonElement body)
     {
-        var (filter, expressionJson) = QueryFilterTranslator.FromQueryBody(body);
-        var total = _store.Count(caller, filter);
-        return Page(caller, filter, expressionJson, after: null, total);
+        var filter = QueryFilterTranslator.Parse(body);
+        // One read for the count and the first page: they agree even while others write.
+        var (total, rows) = _store.FirstPage(caller, QueryFilterTranslator.ToSql(filter), ServerOptions.PageSize + 1);
+        return Page(caller, filter, rows, total);
     }
 
     public IResult QueryMore(Caller caller, string queryToken)
     {
         var state = _queryTokens.Decode(caller, queryToken, DateTimeOffset.UtcNow);
-        var filter = QueryFilterTranslator.FromExpressionJson(state.Filter);
-        return Page(caller, filter, state.Filter, (state.AfterCreated, state.AfterId), state.Total);
+        var rows = _store.Page(caller, QueryFilterTranslator.ToSql(state.Filter), (state.AfterCreated, state.AfterId), ServerOptions.PageSize + 1);
+        return Page(caller, state.Filter, rows, state.Total);
     }
 
-    private IResult Page(Caller caller, SqlFilter filter, string? expressionJson, (long, string)? after, long total)
+    /// <summary>Rows holds one more than a page when another page follows (no second count needed).</summary>
+    private IResult Page(Caller caller, FilterNode? filter, IReadOnlyList<TokenRecord> rows, long total)
     {
-        // One more than a page tells whether another page follows without a second count.
-        var rows = _store.Page(caller, filter, after, ServerOptions.PageSize + 1);
         var page = rows.Take(ServerOptions.PageSize).ToList();
-        var token = rows.Count > ServerOptions.PageSize ? _queryTokens.Encode(caller, expressionJson, page[^1], total, DateTimeOffset.UtcNow) : null;
+        var token = rows.Count > ServerOptions.PageSize ? _queryTokens.Encode(caller, filter, page[^1], total, DateTimeOffset.UtcNow) : null;
         return Ok(new QueryResultDto { NumberOfResults = total, QueryToken = token, Result = page.Select(t => Json.ToDto(t)).ToList() });
     }
 
@@ -72,43 +72,44 @@ public sealed class TokenService
     {
         if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The request body must be a JSON object."); }
         var type = OptionalString(body, "type");
-        if (!string.Equals(type, "GET", StringComparison.OrdinalIgnoreCase)) { throw ApiError.InvalidRequest("type must be GET."); }
+        if (type is null || !Ascii.EqualsIgnoreCase(type, "GET")) { throw ApiError.InvalidRequest("type must be GET."); }
         if (!body.TryGetProperty("request", out var request) || request.ValueKind != JsonValueKind.Array)
         {
             throw ApiError.InvalidRequest("request must be an array of {\"id\":\"...\"}.");
         }
-        if (request.GetArrayLength() > ServerOptions.MaxBulkIds)
+        if (request.GetArrayLength() is 0 or > ServerOptions.MaxBulkIds)
         {
-            throw ApiError.InvalidRequest($"A bulk request takes at most {ServerOptions.MaxBulkIds} ids; {request.GetArrayLength()} given.");
+            throw ApiError.InvalidRequest($"A bulk request takes 1 to {ServerOptions.MaxBulkIds} ids; {request.GetArrayLength()} given.");
         }
         var ids = request.EnumerateArray()
-            .Select(item => item.ValueKind == JsonValueKind.Object ? OptionalString(item, "id") : null)
-            .Select(id => id ?? throw ApiError.InvalidRequest("Each bulk request item needs an id."))
+            .Select((item, index) => item.ValueKind == JsonValueKind.Object && OptionalString(item, "id", $"request[{index}].id") is { } id
+                ? CheckedId(id, $"request[{index}].id")
+                : throw ApiError.InvalidRequest($"request[{index}] needs an id: {{\"id\":\"...\"}}."))
             .ToList();
-        var found = _store.GetVisible(caller, ids).ToDictionary(t => t.Id, StringComparer.Ordinal);
+        // An id may be asked for twice: each request item gets its answer, the store is asked once.
+        var found = _store.GetVisible(caller, ids.Distinct(StringComparer.Ordinal).ToList()).ToDictionary(t => t.Id, StringComparer.Ordinal);
         var response = ids.Select((id, index) => found.TryGetValue(id, out var token)
             ? new BulkItemDto { Index = index, Id = id, StatusCode = 200, Result = Json.ToDto(token) }
             : new BulkItemDto { Index = index, Id = id, StatusCode = 404, ErrorMessage = ApiError.TokenNotFound(id).Message }).ToList();
         return Ok(new BulkResultDto { Response = response });
     }
 
-    public const int MaxNameLength = 100;
+    /// <summary>Ids are 20 characters; anything past 100 is no id (and is not repeated back in full).</summary>
+    public const int MaxIdLength = 100;
 
-    internal static string ValidName(string name)
+    private static string CheckedId(string id, string where = "The token id in the path")
     {
-        if (string.IsNullOrWhiteSpace(name)) { throw ApiError.InvalidRequest("name must not be empty."); }
-        if (name.Length > MaxNameLength) { throw ApiError.InvalidRequest($"name must be at most {MaxNameLength} characters; {name.Length} given."); }
-        if (name.Any(char.IsControl)) { throw ApiError.InvalidRequest("name must not contain control characters."); }
-        return name;
+        if (id.Length > MaxIdLength) { throw ApiError.InvalidRequest($"{where}: an id has at most {MaxIdLength} characters; {id.Length} given."); }
+        return id;
     }
 
-    private static string? OptionalString(JsonElement body, string property)
+    private static string? OptionalString(JsonElement body, string property, string? where = null)
     {
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
-        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw ApiError.InvalidRequest($"{property} must be a string.");
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw ApiError.InvalidRequest($"{where ?? property} must be a string.");
     }
 
     private static IResult Ok<T>(T value) => Results.Json(value, Json.Options);

@@ -53,7 +53,61 @@ public sealed class TokenStore
                 FOREIGN KEY (account_id, user_key) REFERENCES users(account_id, user_key));
             CREATE UNIQUE INDEX IF NOT EXISTS ux_tokens_user_name ON tokens (account_id, user_key, name_key);
             CREATE INDEX IF NOT EXISTS ix_tokens_account_order ON tokens (account_id, created_date, id);
+            -- Covering indexes for value lookups: authentication and the leaked-value search read nothing but these,
+            -- so a value that exists (disabled, another user's) costs what a value that never existed costs.
+            CREATE INDEX IF NOT EXISTS ix_tokens_credential ON tokens (token_hash, account_id, user_key, id, status, last_used_date);
+            CREATE INDEX IF NOT EXISTS ix_users_credential ON users (account_id, user_key, user_id, is_admin, api_access);
             """);
+        RekeyIfTheRuleChanged(connection);
+    }
+
+    /// <summary>
+    /// Keys (name_key, user_key) are <see cref="Names.Key"/> of the name and user id. A database keyed by another
+    /// rule (an older server's lowercasing) is re-keyed once, in one transaction. Names that the new rule makes equal
+    /// for one user cannot both stay: then the server refuses to start and says which tokens they are.
+    /// </summary>
+    private static void RekeyIfTheRuleChanged(SqliteConnection connection)
+    {
+        using var tx = connection.BeginTransaction(deferred: false);
+        using (var rule = Command(connection, "SELECT value FROM meta WHERE key = 'key-rule'", tx))
+        {
+            if (rule.ExecuteScalar() is byte[] stored && System.Text.Encoding.UTF8.GetString(stored) == Names.KeyRule) { return; }
+        }
+        // users.user_key is referenced by tokens: the check waits for the commit, when both sides carry the new key.
+        Execute(connection, "PRAGMA defer_foreign_keys = ON", tx);
+        Rekey(connection, tx, "SELECT rowid, user_id FROM users", "UPDATE users SET user_key = $k1 WHERE rowid = $row", "user");
+        Rekey(connection, tx, "SELECT rowid, user_id, name FROM tokens", "UPDATE tokens SET user_key = $k1, name_key = $k2 WHERE rowid = $row", "token");
+        using (var record = Command(connection, "INSERT INTO meta (key, value) VALUES ('key-rule', $v) ON CONFLICT (key) DO UPDATE SET value = $v", tx))
+        {
+            record.Parameters.AddWithValue("$v", System.Text.Encoding.UTF8.GetBytes(Names.KeyRule));
+            record.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
+    private static void Rekey(SqliteConnection connection, SqliteTransaction tx, string select, string update, string what)
+    {
+        var rows = new List<(long Row, string[] Values)>();
+        using (var read = Command(connection, select, tx))
+        using (var reader = read.ExecuteReader())
+        {
+            while (reader.Read()) { rows.Add((reader.GetInt64(0), Enumerable.Range(1, reader.FieldCount - 1).Select(reader.GetString).ToArray())); }
+        }
+        using var write = Command(connection, update, tx);
+        foreach (var (row, values) in rows)
+        {
+            write.Parameters.Clear();
+            write.Parameters.AddWithValue("$row", row);
+            for (var i = 0; i < values.Length; i++) { write.Parameters.AddWithValue($"$k{i + 1}", Names.Key(values[i])); }
+            try { write.ExecuteNonQuery(); }
+            catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: a unique key now collides
+            {
+                throw new InvalidOperationException(
+                    $"The database holds a {what} ({string.Join(", ", values.Select(ApiError.Echo))}) that the name rule of this server "
+                    + "makes equal to another of the same user. Rename or revoke one of them with the server version that created them, "
+                    + "or start with a new database.", e);
+            }
+        }
     }
 
     /// <summary>The key that signs queryTokens; kept in the database so tokens survive a restart.</summary>
@@ -87,7 +141,7 @@ public sealed class TokenStore
             ON CONFLICT (account_id, user_key) DO UPDATE SET is_admin = $admin, api_access = $access
             """, tx);
         user.Parameters.AddWithValue("$a", accountId);
-        user.Parameters.AddWithValue("$k", Keys.Fold(userId));
+        user.Parameters.AddWithValue("$k", Names.Key(userId));
         user.Parameters.AddWithValue("$u", userId);
         user.Parameters.AddWithValue("$admin", isAdmin ? 1 : 0);
         user.Parameters.AddWithValue("$access", apiAccess ? 1 : 0);
@@ -103,32 +157,54 @@ public sealed class TokenStore
     }
 
     /// <summary>
-    /// The caller behind a user id and token value, or null for any failure (one answer for all: no hint which part was wrong).
-    /// Records lastUsedDate at most once a minute per token.
+    /// One statement that yields exactly one row for any value: the LEFT JOINs from a one-row source make a missing
+    /// token a row of defaults, and the user probe runs with the claimed key when there is no token, so both probes
+    /// happen every time. INDEXED BY pins the covering indexes (the statement fails rather than silently read the table).
+    /// </summary>
+    internal const string CredentialLookupSql = """
+        SELECT t.token_hash IS NOT NULL, coalesce(t.id, ''), coalesce(t.user_key, ''), coalesce(t.status, ''), coalesce(t.last_used_date, -1),
+               coalesce(t.account_id, ''), coalesce(u.user_id, ''), coalesce(u.is_admin, 0), coalesce(u.api_access, 0)
+        FROM (SELECT $h AS hash) AS wanted
+        LEFT JOIN tokens AS t INDEXED BY ix_tokens_credential ON t.token_hash = wanted.hash
+        LEFT JOIN users AS u INDEXED BY ix_users_credential ON u.account_id = coalesce(t.account_id, '') AND u.user_key = coalesce(t.user_key, $claimed)
+        """;
+
+    internal sealed record CredentialRow(bool Exists, string TokenId, string UserKey, string Status, long LastUsed, string AccountId, string UserId, bool IsAdmin, bool HasApiAccess);
+
+    internal CredentialRow ReadCredential(byte[] hash, string claimedUserKey)
+    {
+        using var connection = Open();
+        return ReadCredential(connection, hash, claimedUserKey);
+    }
+
+    private static CredentialRow ReadCredential(SqliteConnection connection, byte[] hash, string claimedUserKey)
+    {
+        using var command = Command(connection, CredentialLookupSql);
+        command.Parameters.AddWithValue("$h", hash);
+        command.Parameters.AddWithValue("$claimed", claimedUserKey);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new CredentialRow(reader.GetInt64(0) != 0, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4),
+            reader.GetString(5), reader.GetString(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0);
+    }
+
+    /// <summary>
+    /// The caller behind a user id and token value, or null for any failure (one answer for all: no hint which part was
+    /// wrong, and the same work for each: see <see cref="CredentialLookupSql"/>). Records lastUsedDate at most once a
+    /// minute per token.
     /// </summary>
     public Caller? Authenticate(string userId, string tokenValue, DateTimeOffset now)
     {
         var hash = Secrets.Hash(tokenValue);
+        var claimedKey = Names.Key(userId);
         using var connection = Open();
-        using var command = Command(connection, """
-            SELECT t.id, t.user_key, t.token_hash, t.status, t.last_used_date, t.account_id, u.user_id, u.is_admin, u.api_access
-            FROM tokens t JOIN users u ON u.account_id = t.account_id AND u.user_key = t.user_key
-            WHERE t.token_hash = $h
-            """);
-        command.Parameters.AddWithValue("$h", hash);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read()) { return null; }
-        var storedHash = (byte[])reader["token_hash"];
-        var userMatches = string.Equals(reader.GetString(1), Keys.Fold(userId), StringComparison.Ordinal);
-        if (!CryptographicOperations.FixedTimeEquals(storedHash, hash) | !userMatches || reader.GetString(3) != TokenStatus.Enabled)
-        {
-            return null;
-        }
-        var caller = new Caller(reader.GetString(5), reader.GetString(6), reader.GetInt64(7) != 0, reader.GetInt64(8) != 0, reader.GetString(0));
-        long? lastUsed = reader.IsDBNull(4) ? null : reader.GetInt64(4);
-        reader.Close();
+        var row = ReadCredential(connection, hash, claimedKey);
+        // Non-short-circuit: every check runs whatever the first one said.
+        var userMatches = CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(row.UserKey), System.Text.Encoding.UTF8.GetBytes(claimedKey));
+        if (!(row.Exists & userMatches & row.Status == TokenStatus.Enabled)) { return null; }
+        var caller = new Caller(row.AccountId, row.UserId, row.IsAdmin, row.HasApiAccess, row.TokenId);
         var nowSeconds = now.ToUnixTimeSeconds();
-        if (lastUsed is null || nowSeconds - lastUsed.Value >= 60)
+        if (row.LastUsed < 0 || nowSeconds - row.LastUsed >= 60)
         {
             using var touch = Command(connection, "UPDATE tokens SET last_used_date = $now WHERE id = $id");
             touch.Parameters.AddWithValue("$now", nowSeconds);
@@ -136,6 +212,40 @@ public sealed class TokenStore
             touch.ExecuteNonQuery();
         }
         return caller;
+    }
+
+    /// <summary>Tests only: SQLite's plan for the credential lookup.</summary>
+    internal IReadOnlyList<string> ExplainCredentialLookup()
+    {
+        using var connection = Open();
+        using var command = Command(connection, "EXPLAIN QUERY PLAN " + CredentialLookupSql);
+        command.Parameters.AddWithValue("$h", new byte[32]);
+        command.Parameters.AddWithValue("$claimed", "x");
+        return ReadPlan(command);
+    }
+
+    /// <summary>Tests only: SQLite's plans for the two statements of <see cref="FirstPage"/>.</summary>
+    internal IReadOnlyList<string> ExplainFirstPage(Caller caller, SqlFilter filter)
+    {
+        using var connection = Open();
+        var plan = new List<string>();
+        foreach (var sql in new[] { CountSql(filter), PageSql(filter, after: false) })
+        {
+            using var command = Command(connection, "EXPLAIN QUERY PLAN " + sql);
+            AddVisibility(command, caller);
+            filter.AddParameters(command);
+            command.Parameters.AddWithValue("$limit", 1);
+            plan.AddRange(ReadPlan(command));
+        }
+        return plan;
+    }
+
+    private static List<string> ReadPlan(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var steps = new List<string>();
+        while (reader.Read()) { steps.Add(reader.GetString(3)); }
+        return steps;
     }
 
     /// <summary>Creates a token for the user; the limit check and the insert are one transaction.</summary>
@@ -186,7 +296,7 @@ public sealed class TokenStore
                 var name = $"seed-{k:D3}";
                 object[] values =
                 [
-                    Secrets.NewId(), accountId, Keys.Fold(userId), userId, name, Keys.Fold(name), Secrets.Prefix(value),
+                    Secrets.NewId(), accountId, Names.Key(userId), userId, name, Names.Key(name), Secrets.Prefix(value),
                     Secrets.Hash(value), random.Next(10) == 0 ? TokenStatus.Disabled : TokenStatus.Enabled, created,
                     lastUsed is null ? DBNull.Value : lastUsed.Value,
                 ];
@@ -201,12 +311,12 @@ public sealed class TokenStore
 
     private static (TokenRecord, string) Insert(SqliteConnection connection, SqliteTransaction tx, string accountId, string userId, string name, int maxTokensPerUser, long now, long? lastUsed)
     {
-        var userKey = Keys.Fold(userId);
+        var userKey = Names.Key(userId);
         using (var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n", tx))
         {
             exists.Parameters.AddWithValue("$a", accountId);
             exists.Parameters.AddWithValue("$u", userKey);
-            exists.Parameters.AddWithValue("$n", Keys.Fold(name));
+            exists.Parameters.AddWithValue("$n", Names.Key(name));
             if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(name); }
         }
         using (var count = Command(connection, "SELECT COUNT(*) FROM tokens WHERE account_id = $a AND user_key = $u", tx))
@@ -226,7 +336,7 @@ public sealed class TokenStore
         insert.Parameters.AddWithValue("$uk", userKey);
         insert.Parameters.AddWithValue("$u", userId);
         insert.Parameters.AddWithValue("$n", name);
-        insert.Parameters.AddWithValue("$nk", Keys.Fold(name));
+        insert.Parameters.AddWithValue("$nk", Names.Key(name));
         insert.Parameters.AddWithValue("$p", record.TokenPrefix);
         insert.Parameters.AddWithValue("$h", Secrets.Hash(value));
         insert.Parameters.AddWithValue("$s", record.Status);
@@ -263,24 +373,24 @@ public sealed class TokenStore
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false);
         var token = GetVisible(connection, tx, caller, id) ?? throw ApiError.TokenNotFound(id);
-        var isOwner = Keys.Fold(token.UserId) == caller.UserKey;
+        var isOwner = Names.Key(token.UserId) == caller.UserKey;
         if (newName is not null && !isOwner)
         {
             throw ApiError.Forbidden("Only the token's owner can rename it.");
         }
-        if (newName is not null && Keys.Fold(newName) != Keys.Fold(token.Name))
+        if (newName is not null && Names.Key(newName) != Names.Key(token.Name))
         {
             using var exists = Command(connection, "SELECT 1 FROM tokens WHERE account_id = $a AND user_key = $u AND name_key = $n AND id <> $id", tx);
             exists.Parameters.AddWithValue("$a", token.AccountId);
-            exists.Parameters.AddWithValue("$u", Keys.Fold(token.UserId));
-            exists.Parameters.AddWithValue("$n", Keys.Fold(newName));
+            exists.Parameters.AddWithValue("$u", Names.Key(token.UserId));
+            exists.Parameters.AddWithValue("$n", Names.Key(newName));
             exists.Parameters.AddWithValue("$id", id);
             if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(newName); }
         }
         var updated = token with { Name = newName ?? token.Name, Status = newStatus ?? token.Status };
         using var update = Command(connection, "UPDATE tokens SET name = $n, name_key = $nk, status = $s WHERE id = $id", tx);
         update.Parameters.AddWithValue("$n", updated.Name);
-        update.Parameters.AddWithValue("$nk", Keys.Fold(updated.Name));
+        update.Parameters.AddWithValue("$nk", Names.Key(updated.Name));
         update.Parameters.AddWithValue("$s", updated.Status);
         update.Parameters.AddWithValue("$id", id);
         update.ExecuteNonQuery();
@@ -301,11 +411,26 @@ public sealed class TokenStore
     public long Count(Caller caller, SqlFilter filter)
     {
         using var connection = Open();
-        using var command = Command(connection, $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})");
-        AddVisibility(command, caller);
-        filter.AddParameters(command);
-        return (long)command.ExecuteScalar()!;
+        return Count(connection, null, caller, filter);
     }
+
+    /// <summary>
+    /// The total number of matches and the first page, in one read transaction: in WAL mode both statements see the
+    /// same snapshot, so numberOfResults agrees with the page however others write meanwhile.
+    /// </summary>
+    public (long Total, IReadOnlyList<TokenRecord> Rows) FirstPage(Caller caller, SqlFilter filter, int limit)
+    {
+        using var connection = Open();
+        using var snapshot = connection.BeginTransaction(deferred: true);
+        var total = Count(connection, snapshot, caller, filter);
+        BetweenCountAndFirstPage?.Invoke();
+        var rows = Page(connection, snapshot, caller, filter, after: null, limit);
+        snapshot.Commit();
+        return (total, rows);
+    }
+
+    /// <summary>Tests only: runs between the two reads of <see cref="FirstPage"/>, to place a concurrent write exactly there.</summary>
+    internal Action? BetweenCountAndFirstPage { get; set; }
 
     /// <summary>
     /// One page in (createdDate, id) order, after the given position (keyset paging: revoking tokens between pages
@@ -314,9 +439,20 @@ public sealed class TokenStore
     public IReadOnlyList<TokenRecord> Page(Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
     {
         using var connection = Open();
-        var keyset = after is null ? "" : " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))";
-        using var command = Command(connection,
-            $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql}){keyset} ORDER BY created_date, id LIMIT $limit");
+        return Page(connection, null, caller, filter, after, limit);
+    }
+
+    private static long Count(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter)
+    {
+        using var command = Command(connection, CountSql(filter), tx);
+        AddVisibility(command, caller);
+        filter.AddParameters(command);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static IReadOnlyList<TokenRecord> Page(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
+    {
+        using var command = Command(connection, PageSql(filter, after is not null), tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         if (after is { } position)
@@ -330,6 +466,14 @@ public sealed class TokenStore
         while (reader.Read()) { page.Add(ReadToken(reader)); }
         return page;
     }
+
+    private static string CountSql(SqlFilter filter) =>
+        $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})";
+
+    private static string PageSql(SqlFilter filter, bool after) =>
+        $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})"
+        + (after ? " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))" : "")
+        + " ORDER BY created_date, id LIMIT $limit";
 
     private static void AddVisibility(SqliteCommand command, Caller caller)
     {
@@ -346,7 +490,10 @@ public sealed class TokenStore
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        // case_sensitive_like: the contract's LIKE is case-sensitive (id, tokenPrefix); name and userId compare keys that
+        // are already folded, so for them it changes nothing. Per connection, because the setting is. SQLite calls the
+        // pragma deprecated; QueryContractTests pins it, so a build without it fails loudly rather than matching "ABC" to "abc".
+        Execute(connection, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA case_sensitive_like = ON;");
         return connection;
     }
 
@@ -358,9 +505,9 @@ public sealed class TokenStore
         return command;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
     {
-        using var command = Command(connection, sql);
+        using var command = Command(connection, sql, tx);
         command.ExecuteNonQuery();
     }
 }

@@ -78,5 +78,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Contains("Fault testing only", output);
         Assert.Contains("--fault-abort-rate", output);
+        Assert.Contains("--fault-plan", output);
+        Assert.Contains("--fault-admin", output);
     }
 }

@@ -5,7 +5,7 @@ namespace TokenManagement.Server.Tests;
 
 public sealed class QueryTests
 {
-    private static List<string> Names(IEnumerable<JsonObject> tokens) => tokens.Select(t => t["name"]!.GetValue<string>()).Order().ToList();
+    private static List<string> Names(IEnumerable<JsonObject> tokens) => tokens.Select(t => t["name"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
 
     [Fact]
     public async Task Paging_over_250_tokens_returns_each_once_in_order_100_a_page()

@@ -27,6 +27,20 @@ public sealed class RequestHandlingTests
         Assert.Null(items[1]!["Result"]);
     }
 
+    /// <summary>Found by the fuzz suite (seed 20261202): the same id twice answered 500.</summary>
+    [Fact]
+    public async Task Bulk_read_answers_an_id_asked_for_twice_twice()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = server.AddUser("acme", "alice@acme.example");
+        var id = (await alice.Create("mine"))["id"]!.GetValue<string>();
+
+        var answer = await alice.Post("ApiToken/bulk", new { type = "GET", request = new[] { new { id }, new { id = "missing" }, new { id } } });
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal([200, 404, 200], answer.Object["response"]!.AsArray().Select(i => i!["statusCode"]!.GetValue<int>()));
+    }
+
     [Fact]
     public async Task Bulk_read_takes_at_most_100_ids()
     {

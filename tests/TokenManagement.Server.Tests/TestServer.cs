@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -22,7 +23,8 @@ public sealed class TestServer : IAsyncDisposable
         _directory = directory;
         Options = options;
         Root = new Uri(ServerApp.ListeningAddress(app));
-        Store = new TokenStore(options.DatabasePath);
+        // The app's own store, so that a test can reach into exactly what serves the requests.
+        Store = app.Services.GetRequiredService<TokenStore>();
     }
 
     public Uri Root { get; }
@@ -100,6 +102,17 @@ public sealed class ApiClient
     public Task<Answer> PostRaw(string path, string body, string contentType = "application/json") =>
         Send(HttpMethod.Post, path, new StringContent(body, Encoding.UTF8, contentType));
 
+    /// <summary>Bytes exactly as given: for bodies that are not valid UTF-8.</summary>
+    public Task<Answer> PostBytes(string path, byte[] body, string contentType = "application/json")
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return Send(HttpMethod.Post, path, content);
+    }
+
+    public Task<Answer> Send(string method, string path, string? body = null) =>
+        Send(new HttpMethod(method), path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"));
+
     public async Task<JsonObject> Create(string name)
     {
         var answer = await Post("ApiToken", new { name });
@@ -132,12 +145,16 @@ public sealed class ApiClient
         using var request = new HttpRequestMessage(method, path) { Content = content };
         using var response = await _http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return new Answer((int)response.StatusCode, text, response.Headers);
+        return new Answer((int)response.StatusCode, text, response.Headers, response.Content.Headers);
     }
 }
 
-public sealed record Answer(int Status, string Text, HttpResponseHeaders Headers)
+public sealed record Answer(int Status, string Text, HttpResponseHeaders Headers, HttpContentHeaders? ContentHeaders = null)
 {
+    /// <summary>A response or content header (HttpClient keeps Allow and Content-Type with the content).</summary>
+    public string? Header(string name) =>
+        Headers.TryGetValues(name, out var values) || ContentHeaders?.TryGetValues(name, out values) == true ? string.Join(", ", values!) : null;
+
     public JsonObject Object => JsonNode.Parse(Text)!.AsObject();
     public string? Code => Object["code"]?.GetValue<string>();
 
