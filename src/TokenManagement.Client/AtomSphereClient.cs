@@ -542,6 +542,8 @@ public sealed class AtomSphereClient : IDisposable
         switch (status)
         {
             case 400:
+            case 414: // the URI or the headers were too long for the service: a request to correct, like a 400
+            case 431:
                 kind = ApiErrorKind.InvalidRequest;
                 advice = "";
                 break;

@@ -485,6 +485,15 @@ Describe 'The service decides name equality' {
         }
     }
 
+    It 'confirms a pattern by the service''s key: STRASSE* finds straße-…, ＡＢＣ* finds abc-…' {
+        $suffix = [Guid]::NewGuid().ToString('n').Substring(0, 6)
+        $strasse = New-ServerToken -User $alice -Name "stra$([char]0xDF)e-$suffix"
+        $abc = New-ServerToken -User $alice -Name "abc-$suffix"
+        @(Get-ApiToken -Name "STRASSE-$suffix*").Id | Should -Be $strasse.id
+        @(Get-ApiToken -Name "$([char]0xFF21)$([char]0xFF22)$([char]0xFF23)-$suffix*").Id | Should -Be $abc.id
+        @(Get-ApiToken -Name "STRASSE-$suffix").Id | Should -Be $strasse.id -Because 'a literal is matched by the service'
+    }
+
     It 'acts on a token once even when two names of the same invocation match it' {
         $made = New-ServerToken -User $alice -Name (New-Name 'twice')
         Remove-ApiToken -Name $made.name, "$($made.name.Substring(0, 7))*" -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
