@@ -24,7 +24,10 @@ function Start-TokenServer {
         [int]$MaxTokensPerUser = 5,
         [int]$LatencyMs = 0,
         [double]$FaultRate = 0,
-        [double]$FaultAbortRate = 0
+        [double]$FaultAbortRate = 0,
+
+        # Serve the deterministic fault plan at /_faults (loopback only): tests choose faults per request.
+        [switch]$FaultAdmin
     )
     $work = Join-Path ([IO.Path]::GetTempPath()) ("tm-server-" + [Guid]::NewGuid().ToString('n').Substring(0, 12))
     New-Item -ItemType Directory -Path $work | Out-Null
@@ -37,6 +40,7 @@ function Start-TokenServer {
         '--rate-limit', $RateLimit.ToString($inv), '--max-tokens-per-user', $MaxTokensPerUser.ToString($inv),
         '--latency-ms', $LatencyMs.ToString($inv), '--fault-rate', $FaultRate.ToString($inv),
         '--fault-abort-rate', $FaultAbortRate.ToString($inv))
+    if ($FaultAdmin) { $arguments += '--fault-admin' }
     $process = Start-Process -FilePath 'dotnet' -ArgumentList $arguments -PassThru -NoNewWindow `
         -RedirectStandardOutput $log -RedirectStandardError $errLog
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
