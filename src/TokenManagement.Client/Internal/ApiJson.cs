@@ -74,23 +74,12 @@ internal static class ApiJson
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, WriterOptions))
         {
-            w.WriteStartObject();
-            w.WriteStartObject("QueryFilter");
-            w.WriteStartObject("expression");
-            w.WriteString("operator", "EQUALS");
-            w.WriteString("property", "token");
-            w.WriteStartArray("argument");
-            w.WriteStringValue(value);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
+            WriteQueryFilterStart(w);
+            WriteTokenEquals(w, value);
+            WriteQueryFilterEnd(w);
         }
 
-        // MemoryStream.ToArray copies; clear the stream's own buffer, which also held the value.
-        var result = stream.ToArray();
-        Array.Clear(stream.GetBuffer(), 0, (int)stream.Length);
-        return result;
+        return DetachClearing(stream);
     }
 
     /// <summary>One query for several values: an "or" of token EQUALS, built without a managed string of any value.</summary>
@@ -99,28 +88,51 @@ internal static class ApiJson
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, WriterOptions))
         {
+            WriteQueryFilterStart(w);
             w.WriteStartObject();
-            w.WriteStartObject("QueryFilter");
-            w.WriteStartObject("expression");
             w.WriteString("operator", "or");
             w.WriteStartArray("nestedExpression");
             foreach (var value in values)
             {
-                w.WriteStartObject();
-                w.WriteString("operator", "EQUALS");
-                w.WriteString("property", "token");
-                w.WriteStartArray("argument");
-                w.WriteStringValue(value);
-                w.WriteEndArray();
-                w.WriteEndObject();
+                WriteTokenEquals(w, value);
             }
 
             w.WriteEndArray();
             w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
+            WriteQueryFilterEnd(w);
         }
 
+        return DetachClearing(stream);
+    }
+
+    /// <summary>{"QueryFilter":{"expression": ... (the expression follows).</summary>
+    private static void WriteQueryFilterStart(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteStartObject("QueryFilter");
+        w.WritePropertyName("expression");
+    }
+
+    private static void WriteQueryFilterEnd(Utf8JsonWriter w)
+    {
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteTokenEquals(Utf8JsonWriter w, ReadOnlySpan<char> value)
+    {
+        w.WriteStartObject();
+        w.WriteString("operator", "EQUALS");
+        w.WriteString("property", "token");
+        w.WriteStartArray("argument");
+        w.WriteStringValue(value);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The body, and the stream's own buffer cleared: it held token values (MemoryStream.ToArray copies).</summary>
+    private static byte[] DetachClearing(MemoryStream stream)
+    {
         var result = stream.ToArray();
         Array.Clear(stream.GetBuffer(), 0, (int)stream.Length);
         return result;
