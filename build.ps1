@@ -13,7 +13,7 @@ Tasks:
              metadata and docs/en-US) and the server in out/server.
   Package    Build, then out/packages/TokenManagement.<version>.nupkg (Compress-PSResource): the module, LICENSE and
              CHANGELOG.md. Install it with Install-PSResource from a file repository (README.md).
-  Test       Package, then the xunit projects and the Pester suites, each in its own process; ends with 'N passed, N failed'.
+  Test       Package, then the xunit projects and the Pester suites, each in its own process; ends with 'N passed, N failed, N skipped'.
   Demo       Build, then walks through the module's story against a local server.
   Sandbox    Build, then an interactive pwsh with the module imported and connected to a local server.
   Benchmark  Build, then the benchmarks (docs/performance.md).

@@ -223,8 +223,10 @@ function Read-CommandPage([object]$Markdown, $Command) {
         $text = $paragraphs -join ' '
         if (-not $text) { $Problems.Add("$name -${parameterName}: documented: the section has no description.") }
         $says = $text -match 'Wildcard characters are permitted'
-        if ($says -and -not $info.Globbing) { $Problems.Add("$name -${parameterName}: wildcard support: the help says 'Wildcard characters are permitted', but the parameter has no [SupportsWildcards].") }
-        if ($info.Globbing -and -not $says) { $Problems.Add("$name -${parameterName}: wildcard support: the parameter has [SupportsWildcards], but the help does not say 'Wildcard characters are permitted'.") }
+        if ($says -ne $info.Globbing) {
+            $Problems.Add("$name -${parameterName}: wildcard support: " + $(if ($says) { "the help says 'Wildcard characters are permitted', but the parameter has no [SupportsWildcards]." }
+                    else { "the parameter has [SupportsWildcards], but the help does not say 'Wildcard characters are permitted'." }))
+        }
         $documented[$parameterName] = [pscustomobject]@{ Info = $info; Description = $paragraphs }
     }
     foreach ($parameter in $actual | Where-Object { -not $documented.Contains($_.Name) }) {
@@ -260,7 +262,10 @@ function Read-CommandPage([object]$Markdown, $Command) {
             })
         $ordered = @($members | Where-Object Position -NE 'named' | Sort-Object { [int]$_.Position }) + @($members | Where-Object { $_.Position -eq 'named' -and $_.Required }) +
         @($members | Where-Object { $_.Position -eq 'named' -and -not $_.Required -and $_.Name -notin 'WhatIf', 'Confirm' }) + @($members | Where-Object Name -In 'WhatIf', 'Confirm')
-        $syntax.Add(@($ordered | ForEach-Object { $p = $_; $p.Default = $documented[$p.Name].Info.Default; [pscustomobject]@{ Info = $p; Description = $documented[$p.Name].Description } }))
+        $syntax.Add(@($ordered | ForEach-Object {
+                    $_.Default = $documented[$_.Name].Info.Default
+                    [pscustomobject]@{ Info = $_; Description = $documented[$_.Name].Description }
+                }))
     }
     $links = foreach ($block in @($sections['RELATED LINKS'] | Where-Object { $_ -is [Markdig.Syntax.ParagraphBlock] })) {
         foreach ($link in @($block.Inline | Where-Object { $_ -is [Markdig.Syntax.Inlines.LinkInline] })) {
@@ -279,7 +284,8 @@ function Read-CommandPage([object]$Markdown, $Command) {
 #region Writing
 
 function Write-Maml([object[]]$Commands, [string]$Path) {
-    $ns = @{ maml = 'http://schemas.microsoft.com/maml/2004/10'; command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'; dev = 'http://schemas.microsoft.com/maml/dev/2004/10' }
+    $ns = @{ maml = 'http://schemas.microsoft.com/maml/2004/10'; command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+        dev = 'http://schemas.microsoft.com/maml/dev/2004/10' }
     $settings = [Xml.XmlWriterSettings]@{ Indent = $true; IndentChars = '  '; Encoding = [Text.UTF8Encoding]::new($false) }
     $w = [Xml.XmlWriter]::Create($Path, $settings)
     function Add-Text([string]$Prefix, [string]$Name, [string]$Value) { $w.WriteElementString($Prefix, $Name, $ns[$Prefix], $Value) }
@@ -296,7 +302,10 @@ function Write-Maml([object[]]$Commands, [string]$Path) {
         Add-Description $Entry.Description
         if ($InSyntax -and $p.Accepted) {
             Open-Node command parameterValueGroup
-            foreach ($v in $p.Accepted) { Open-Node command parameterValue; $w.WriteAttributeString('required', 'false'); $w.WriteAttributeString('variableLength', 'false'); $w.WriteString($v); $w.WriteEndElement() }
+            foreach ($v in $p.Accepted) {
+                Open-Node command parameterValue; $w.WriteAttributeString('required', 'false'); $w.WriteAttributeString('variableLength', 'false')
+                $w.WriteString($v); $w.WriteEndElement()
+            }
             $w.WriteEndElement()
         }
         if (-not ($InSyntax -and $p.IsSwitch)) {
@@ -321,7 +330,10 @@ function Write-Maml([object[]]$Commands, [string]$Path) {
             Open-Node command parameters; foreach ($entry in $c.Parameters) { Add-Parameter $entry $false }; $w.WriteEndElement()
             foreach ($kind in ('inputTypes', 'inputType', 'Inputs'), ('returnValues', 'returnValue', 'Outputs')) {
                 Open-Node command $kind[0]
-                foreach ($t in $c.($kind[2])) { Open-Node command $kind[1]; Open-Node dev type; Add-Text maml name $t.Type; $w.WriteEndElement(); Add-Description $t.Description; $w.WriteEndElement() }
+                foreach ($t in $c.($kind[2])) {
+                    Open-Node command $kind[1]; Open-Node dev type; Add-Text maml name $t.Type; $w.WriteEndElement()
+                    Add-Description $t.Description; $w.WriteEndElement()
+                }
                 $w.WriteEndElement()
             }
             Open-Node maml alertSet; Add-Description $c.Notes maml alert; $w.WriteEndElement()
