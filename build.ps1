@@ -9,15 +9,18 @@ Run through the local tool manifest so that every machine uses the same PowerShe
 
 Tasks:
   Clean      removes out/ and every bin/ and obj/ folder.
-  Build      builds the solution, assembles the module in out/TokenManagement and the server in out/server.
-  Test       Build, then the xunit projects and the Pester suites, each in its own process; ends with 'N passed, N failed'.
+  Build      builds the solution, assembles the module in out/TokenManagement (help generated from the module's own
+             metadata and docs/en-US) and the server in out/server.
+  Package    Build, then out/packages/TokenManagement.<version>.nupkg (Compress-PSResource): the module, LICENSE and
+             CHANGELOG.md. Install it with Install-PSResource from a file repository (README.md).
+  Test       Package, then the xunit projects and the Pester suites, each in its own process; ends with 'N passed, N failed, N skipped'.
   Demo       Build, then walks through the module's story against a local server.
   Sandbox    Build, then an interactive pwsh with the module imported and connected to a local server.
   Benchmark  Build, then the benchmarks (docs/performance.md).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Clean', 'Build', 'Test', 'Demo', 'Sandbox', 'Benchmark')]
+    [ValidateSet('Clean', 'Build', 'Package', 'Test', 'Demo', 'Sandbox', 'Benchmark')]
     [string]$Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -33,6 +36,7 @@ $Out = Join-Path $Root 'out'
 $ModuleOut = Join-Path $Out 'TokenManagement'
 $ServerOut = Join-Path $Out 'server'
 $ResultsOut = Join-Path $Out 'test-results'
+$PackageOut = Join-Path $Out 'packages'
 
 # The module folder is assembled from this list and nothing else: a missing or unexpected file fails the build.
 $ModuleFiles = @(
@@ -84,6 +88,16 @@ $DependencyFiles = @{
     )
 }
 
+# The package holds the module folder's files, these two from the repository root, and the files every .nupkg has
+# (the .psmdcp file's name is random).
+$PackageExtraFiles = @('LICENSE', 'CHANGELOG.md')
+$NupkgFiles = @('TokenManagement.nuspec', '[Content_Types].xml', '_rels/.rels')
+$NupkgPropertiesPattern = '^package/services/metadata/core-properties/[0-9a-f]{32}\.psmdcp$'
+
+function Get-ModuleFileList {
+    @($ModuleFiles) + @(foreach ($tfm in $DependencyFiles.Keys) { $DependencyFiles[$tfm] | ForEach-Object { "bin/dependencies/$tfm/$_" } })
+}
+
 # A plain function on purpose: an advanced one would bind dotnet's -v and -o as PowerShell's common parameters.
 function Invoke-Native {
     $filePath, $arguments = $args
@@ -96,6 +110,28 @@ function Get-ProjectVersion {
     $version = @($props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ })[0]
     if (-not $version) { throw 'Directory.Build.props has no VersionPrefix.' }
     $version
+}
+
+# The latest version entry of CHANGELOG.md ('## [x.y.z] - date'; an '## [Unreleased]' entry is passed over): its text,
+# verbatim, becomes the manifest's ReleaseNotes. Its version must be the one being built.
+function Get-ReleaseNotes([string]$Version) {
+    $lines = @(Get-Content (Join-Path $Root 'CHANGELOG.md'))
+    $start = @(for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i] -match '^## \[(.+?)\]' -and $Matches[1] -ne 'Unreleased') { $i } })
+    if (-not $start) { throw 'CHANGELOG.md has no version entry (## [x.y.z] - date).' }
+    if ($lines[$start[0]] -notmatch "^## \[$([regex]::Escape($Version))\]") {
+        throw "The latest entry of CHANGELOG.md is '$($lines[$start[0]])', not $Version (VersionPrefix in Directory.Build.props)."
+    }
+    $end = if ($start.Count -gt 1) { $start[1] } else { $lines.Count }
+    $body = @($lines[($start[0] + 1)..($end - 1)] | Where-Object { $_ -notmatch '^\[[^\]]+\]:\s' })
+    $notes = ($body -join "`n").Trim()
+    if (-not $notes) { throw "The CHANGELOG.md entry for $Version is empty." }
+    $notes
+}
+
+function Set-ManifestValue([string]$Manifest, [string]$Key, [string]$Value) {
+    $pattern = "(?m)^(\s*$Key\s*=\s*)'[^']*'"
+    if ($Manifest -notmatch $pattern) { throw "TokenManagement.psd1 has no $Key = '...' line to stamp." }
+    [regex]::Replace($Manifest, $pattern, { param($m) $m.Groups[1].Value + "'" + $Value.Replace("'", "''") + "'" })
 }
 
 function Invoke-Clean {
@@ -140,26 +176,52 @@ function Build-Module {
     Copy-Item (Join-Path $staging 'netstandard2.0/TokenManagement.dll') $bin
     Copy-Item (Join-Path $Root "src/TokenManagement.Loader/bin/$Configuration/net8.0/TokenManagement.Loader.dll") $bin
 
-    $manifest = Get-Content -Raw (Join-Path $Root 'TokenManagement.psd1')
+    # One version source (Directory.Build.props) and the release notes (CHANGELOG.md), stamped into the manifest.
     $version = Get-ProjectVersion
-    $stamped = $manifest -replace "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$version'"
-    if ($stamped -eq $manifest -and $manifest -notmatch "ModuleVersion\s*=\s*'$([regex]::Escape($version))'") {
-        throw 'TokenManagement.psd1 has no ModuleVersion line to stamp.'
-    }
-    Set-Content -Path (Join-Path $ModuleOut 'TokenManagement.psd1') -Value $stamped -NoNewline
+    $manifest = Get-Content -Raw (Join-Path $Root 'TokenManagement.psd1')
+    $manifest = Set-ManifestValue $manifest 'ModuleVersion' $version
+    $manifest = Set-ManifestValue $manifest 'ReleaseNotes' (Get-ReleaseNotes $version)
+    $manifestPath = Join-Path $ModuleOut 'TokenManagement.psd1'
+    Set-Content -Path $manifestPath -Value $manifest -NoNewline
     Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.format.ps1xml') $ModuleOut
-    $null = & (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
+    # The help step imports the module to read its metadata: in a child pwsh, never in this build process.
+    Invoke-Native dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') `
+        -ModulePath $manifestPath -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
 
-    $expectedFiles = @($ModuleFiles) + @(foreach ($tfm in $DependencyFiles.Keys) {
-            $DependencyFiles[$tfm] | ForEach-Object { "bin/dependencies/$tfm/$_" }
-        })
+    $expectedFiles = Get-ModuleFileList
     $actualFiles = Get-ChildItem $ModuleOut -Recurse -File | ForEach-Object { [IO.Path]::GetRelativePath($ModuleOut, $_.FullName).Replace('\', '/') }
     $unexpected = @($actualFiles | Where-Object { $_ -notin $expectedFiles })
     $missing = @($expectedFiles | Where-Object { $_ -notin $actualFiles })
     if ($unexpected -or $missing) {
         throw "The module folder differs from the list in build.ps1. Unexpected: $($unexpected -join ', '). Missing: $($missing -join ', ')."
     }
+    $tested = Test-ModuleManifest -Path $manifestPath -ErrorAction Stop
+    if ("$($tested.Version)" -ne $version -or $tested.ReleaseNotes -ne (Get-ReleaseNotes $version)) { throw 'The built manifest does not carry the stamped version and release notes.' }
     Write-Host "Module $version assembled in $ModuleOut"
+}
+
+# The .nupkg, made by PSResourceGet itself from a copy of the module folder with LICENSE and CHANGELOG.md added.
+function Invoke-Package {
+    $version = Get-ProjectVersion
+    $staging = Join-Path $Out 'obj/package/TokenManagement'
+    Remove-Item -Recurse -Force (Split-Path $staging), $PackageOut -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory -Path (Split-Path $staging), $PackageOut | Out-Null
+    Copy-Item -Recurse $ModuleOut $staging
+    $PackageExtraFiles | ForEach-Object { Copy-Item (Join-Path $Root $_) $staging }
+    Compress-PSResource -Path $staging -DestinationPath $PackageOut -Confirm:$false
+    $package = Join-Path $PackageOut "TokenManagement.$version.nupkg"
+    if (-not (Test-Path $package)) { throw "Compress-PSResource did not write $package." }
+
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [IO.Compression.ZipFile]::OpenRead($package)
+    try { $actual = @($zip.Entries | ForEach-Object FullName) } finally { $zip.Dispose() }
+    $expected = @(Get-ModuleFileList) + $PackageExtraFiles + $NupkgFiles
+    $unexpected = @($actual | Where-Object { $_ -notin $expected -and $_ -notmatch $NupkgPropertiesPattern })
+    $missing = @($expected | Where-Object { $_ -notin $actual }) + @(if (-not ($actual -match $NupkgPropertiesPattern)) { 'package/services/metadata/core-properties/*.psmdcp' })
+    if ($unexpected -or $missing) {
+        throw "The package differs from the list in build.ps1. Unexpected: $($unexpected -join ', '). Missing: $($missing -join ', ')."
+    }
+    Write-Host "Package $package ($($actual.Count) files)"
 }
 
 function Get-PesterModulePath {
@@ -251,6 +313,7 @@ function Invoke-RuntimeProbes {
 
 function Invoke-Test {
     Invoke-Build
+    Invoke-Package
     New-Item -ItemType Directory -Path $ResultsOut -Force | Out-Null
     $results = @(
         foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {
@@ -446,6 +509,7 @@ function Invoke-Benchmark {
 switch ($Task) {
     'Clean' { Invoke-Clean }
     'Build' { Invoke-Build }
+    'Package' { Invoke-Build; Invoke-Package }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Sandbox' { Invoke-Sandbox }

@@ -1,813 +1,414 @@
-#Requires -Version 5.1
+#Requires -Version 7.2
 <#
 .SYNOPSIS
-Converts the module's platyPS-style markdown help into MAML and about_*.help.txt files.
+Builds the module's help (MAML and about_*.help.txt) from the built module's metadata and the prose in docs/en-US.
 
 .DESCRIPTION
-A self-contained replacement for platyPS' New-ExternalHelp (platyPS is not available to the build).
-It reads every *.md file of -SourcePath:
+The markdown (parsed with Markdig, which ships with pwsh) holds only what a person writes: each cmdlet page has
+'# <cmdlet>', then '## SYNOPSIS', '## DESCRIPTION', '## EXAMPLES' ('### <title>' each), '## PARAMETERS'
+('### -<name>' each), '## INPUTS' and '## OUTPUTS' ('### <type>' each), '## NOTES' and '## RELATED LINKS'.
+Syntax, parameter types, sets, positions, pipeline input, mandatory flags, aliases, accepted values and wildcard
+support come from the imported module (Get-Command and the parameters' attributes). Run this script in its own pwsh:
+it imports the module, and a loaded assembly cannot be unloaded.
 
-- about_*.md files become -OutputPath/about_*.help.txt: plain text, wrapped at 80 columns.
-- Every other file is a cmdlet help file in the platyPS 0.14 schema (schema 2.0.0). All of them become
-  ONE MAML file, -OutputPath/<external help file> (TokenManagement.dll-Help.xml), written with System.Xml.
+The markdown must agree with the metadata; every disagreement is reported as '<cmdlet> -<parameter>: <field>: ...'
+and nothing is written:
+- documented: every parameter (-WhatIf and -Confirm included, the common parameters excluded) has a section, and
+  every section names a parameter of the cmdlet; every exported cmdlet has a page.
+- wildcard support: a description says 'Wildcard characters are permitted' exactly when the parameter has
+  [SupportsWildcards].
+- default value: an optional last paragraph 'Default value: <text>' may describe a default the code cannot show;
+  where the cmdlet initialises the property (value types and switches), the text must be that value.
+- pipeline input: the INPUTS types (besides None and System.Object) are the types of the parameters that take
+  pipeline input; None exactly when none does.
+- output type: the OUTPUTS types (besides None) are the [OutputType] types, plus System.UInt64 with SupportsPaging.
 
-The markdown is validated while it is read. A malformed file (no front matter, a missing or empty
-SYNOPSIS, an unknown section, a parameter without its yaml block, a yaml block with a missing or unknown
-key, a parameter set that the SYNTAX section does not have, a SYNTAX block that disagrees with the
-PARAMETERS section, an example without code, an unclosed code block...) makes the script throw, naming the
-file and line, so that a broken document breaks the build. Nothing is written unless every file is valid.
-
-Runs on Windows PowerShell 5.1 and PowerShell 7, and under Set-StrictMode -Version Latest.
-
-.PARAMETER SourcePath
-The folder with the markdown files, e.g. docs/en-US.
-
-.PARAMETER OutputPath
-The folder that receives the MAML file and the about topics (created if missing), e.g. out/TokenManagement/en-US.
-
-.OUTPUTS
-System.IO.FileInfo for each file written.
-
-.EXAMPLE
-./src/TokenManagement/Help/New-ExternalHelp.ps1 -SourcePath docs/en-US -OutputPath out/TokenManagement/en-US
+An example may carry a marker for the examples test (tests/Pester/Examples.Tests.ps1), an HTML comment right after
+its heading: '<!-- example', lines 'key: value' with the keys in $MarkerKeys, then '-->'. -ListExamples returns the
+examples and their markers without importing the module.
 #>
 [CmdletBinding()]
-[OutputType([System.IO.FileInfo])]
 param(
-    [Parameter(Mandatory = $true)]
-    [string]$SourcePath,
-
-    [Parameter(Mandatory = $true)]
-    [string]$OutputPath
+    [Parameter(Mandatory)][string]$SourcePath,
+    [string]$ModulePath,
+    [string]$OutputPath,
+    [switch]$ListExamples
 )
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$MshNs = 'http://msh'
-$MamlNs = 'http://schemas.microsoft.com/maml/2004/10'
-$CommandNs = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
-$DevNs = 'http://schemas.microsoft.com/maml/dev/2004/10'
-$MsHelpNs = 'http://msdn.microsoft.com/mshelp'
-$XmlnsNs = 'http://www.w3.org/2000/xmlns/'
+$null = [Reflection.Assembly]::LoadFrom((Join-Path $PSHOME 'Markdig.Signed.dll'))
+$Pipeline = [Markdig.MarkdownExtensions]::UsePipeTables([Markdig.MarkdownPipelineBuilder]::new()).Build()
+$MarkerKeys = @('skip', 'setup', 'sample', 'errors', 'connections')
+$SectionNames = @('SYNOPSIS', 'DESCRIPTION', 'EXAMPLES', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'NOTES', 'RELATED LINKS')
+$Problems = [Collections.Generic.List[string]]::new()
+$Width = 79
 
-$CommandSections = @('SYNOPSIS', 'SYNTAX', 'DESCRIPTION', 'EXAMPLES', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'NOTES', 'RELATED LINKS')
-$YamlKeys = @('Type', 'Parameter Sets', 'Aliases', 'Accepted values', 'Applicable', 'Required', 'Position', 'Default value',
-    'Accept pipeline input', 'Accept wildcard characters')
-$RequiredYamlKeys = @('Type', 'Parameter Sets', 'Aliases', 'Required', 'Position', 'Default value', 'Accept pipeline input',
-    'Accept wildcard characters')
-$AllParameterSets = '__AllParameterSets'
-$TextWidth = 79
+#region Markdown
 
-#region Markdown reading
-
-function New-HelpError {
-    param([string]$File, [int]$Line, [string]$Message)
-    if ($Line -gt 0) { "${File}:${Line}: $Message" } else { "${File}: $Message" }
+function Read-Markdown([string]$Path) {
+    $text = [IO.File]::ReadAllText($Path)
+    [pscustomobject]@{ File = Split-Path -Leaf $Path; Blocks = @([Markdig.Markdown]::Parse($text, $Pipeline)) }
 }
 
-function Read-MarkdownFile {
-    # Returns the file's lines (without line ends), the front matter (a hashtable, or $null) and the
-    # 0-based index of the first line after it.
-    param([string]$Path)
-    $text = [System.IO.File]::ReadAllText($Path, [System.Text.Encoding]::UTF8)
-    if ($text.Length -gt 0 -and $text[0] -eq [char]0xFEFF) { $text = $text.Substring(1) }
-    $lines = @($text.Replace("`r`n", "`n").Replace("`r", "`n").Split("`n"))
-    $name = Split-Path -Leaf $Path
-    $front = $null
-    $start = 0
-    if ($lines.Count -gt 0 -and $lines[0].Trim() -eq '---') {
-        $front = @{}
-        $end = -1
-        for ($i = 1; $i -lt $lines.Count; $i++) {
-            if ($lines[$i].Trim() -eq '---') { $end = $i; break }
-            if ($lines[$i].Trim() -eq '') { continue }
-            if ($lines[$i] -notmatch '^\s*([^:]+?)\s*:\s*(.*?)\s*$') {
-                throw (New-HelpError $name ($i + 1) "front matter line is not 'key: value': '$($lines[$i])'.")
+function Get-InlineText($Container) {
+    $text = foreach ($inline in $Container) {
+        switch ($inline.GetType().Name) {
+            'LiteralInline' { $inline.Content.ToString() }
+            'CodeInline' { '`' + $inline.Content + '`' }
+            'LineBreakInline' { ' ' }
+            'EmphasisInline' { Get-InlineText $inline }
+            'HtmlEntityInline' { $inline.Transcoded.ToString() }
+            'AutolinkInline' { $inline.Url }
+            'HtmlInline' { $inline.Tag }
+            'LinkInline' {
+                $label = Get-InlineText $inline
+                if ($inline.Url -match '^[a-z][a-z0-9+.-]*://' -and $inline.Url -ne $label) { "$label ($($inline.Url))" } else { $label }
             }
-            $front[$Matches[1]] = $Matches[2].Trim("'", '"')
+            default { throw "unsupported inline markdown: $_" }
         }
-        if ($end -lt 0) { throw (New-HelpError $name 1 "front matter is not closed by a '---' line.") }
-        $start = $end + 1
     }
-    [pscustomobject]@{ Name = $name; Lines = $lines; FrontMatter = $front; Start = $start }
+    (-join $text).Trim()
 }
 
-function ConvertTo-MarkdownBlock {
-    # Splits markdown lines into blocks: Heading, Paragraph, List, Table and Code. Each block has its line number.
-    param([string[]]$Lines, [int]$Start, [string]$File)
-    $blocks = New-Object System.Collections.Generic.List[object]
-    $current = $null
-    $i = $Start
-    while ($i -lt $Lines.Count) {
-        $line = $Lines[$i]
-        $lineNo = $i + 1
-        if ($line -match '^ {0,3}(```+|~~~+)\s*([\w.+-]*)\s*$') {
-            if ($null -ne $current) { $blocks.Add($current); $current = $null }
-            $fence = $Matches[1]
-            $lang = $Matches[2]
-            $code = New-Object System.Collections.Generic.List[string]
-            $closed = $false
-            $i++
-            while ($i -lt $Lines.Count) {
-                if ($Lines[$i] -match ('^ {0,3}' + [regex]::Escape($fence.Substring(0, 3)) + '+\s*$')) { $closed = $true; break }
-                $code.Add($Lines[$i])
-                $i++
-            }
-            if (-not $closed) { throw (New-HelpError $File $lineNo 'code block is not closed.') }
-            $blocks.Add([pscustomobject]@{ Kind = 'Code'; Line = $lineNo; Lang = $lang; Text = ($code.ToArray() -join "`n"); Level = 0; Items = $null })
-            $i++
-            continue
+function Get-BlockText($Block) {
+    if ($Block.GetType().Name -in 'ParagraphBlock', 'HeadingBlock') { return Get-InlineText $Block.Inline }
+    ($Block | ForEach-Object { Get-BlockText $_ }) -join ' '
+}
+
+function Split-Heading([object[]]$Blocks, [int]$Level) {
+    # The blocks under each heading of this level: Title, Line, Blocks (the blocks before the first heading are dropped).
+    $parts = [Collections.Generic.List[object]]::new()
+    foreach ($block in $Blocks) {
+        if ($block -is [Markdig.Syntax.HeadingBlock] -and $block.Level -eq $Level) {
+            $parts.Add([pscustomobject]@{ Title = Get-InlineText $block.Inline; Line = $block.Line + 1; Blocks = [Collections.Generic.List[object]]::new() })
         }
-        if ($line -match '^(#{1,6})\s+(.*?)\s*$') {
-            if ($null -ne $current) { $blocks.Add($current); $current = $null }
-            $blocks.Add([pscustomobject]@{ Kind = 'Heading'; Line = $lineNo; Lang = ''; Text = $Matches[2]; Level = $Matches[1].Length; Items = $null })
-            $i++
-            continue
-        }
-        if ($line.Trim() -eq '') {
-            if ($null -ne $current) { $blocks.Add($current); $current = $null }
-            $i++
-            continue
-        }
-        if ($line -match '^\s*\|') {
-            if ($null -eq $current -or $current.Kind -ne 'Table') {
-                if ($null -ne $current) { $blocks.Add($current) }
-                $current = [pscustomobject]@{ Kind = 'Table'; Line = $lineNo; Lang = ''; Text = ''; Level = 0; Items = (New-Object System.Collections.Generic.List[object]) }
-            }
-            if ($line -notmatch '^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*(:?-{3,}:?\s*)?$') {
-                $cells = $line.Trim()
-                if ($cells.StartsWith('|')) { $cells = $cells.Substring(1) }
-                if ($cells.EndsWith('|') -and -not $cells.EndsWith('\|')) { $cells = $cells.Substring(0, $cells.Length - 1) }
-                $current.Items.Add(@($cells -split '(?<!\\)\|' | ForEach-Object { $_.Trim().Replace('\|', '|') }))
-            }
-            $i++
-            continue
-        }
-        if ($line -match '^ {0,3}([-*+]|\d{1,3}[.)])\s+(.*)$') {
-            $marker = $Matches[1]
-            $itemText = $Matches[2]
-            if ($null -eq $current -or $current.Kind -ne 'List') {
-                if ($null -ne $current) { $blocks.Add($current) }
-                $current = [pscustomobject]@{ Kind = 'List'; Line = $lineNo; Lang = ''; Text = ''; Level = 0; Items = (New-Object System.Collections.Generic.List[object]) }
-            }
-            if ($marker -match '^\d') { $bullet = $marker.TrimEnd(')').TrimEnd('.') + '.' } else { $bullet = '-' }
-            $current.Items.Add([pscustomobject]@{ Bullet = $bullet; Text = $itemText.Trim() })
-            $i++
-            continue
-        }
-        if ($null -ne $current -and $current.Kind -eq 'List') {
-            # A continuation line of the last list item.
-            $last = $current.Items[$current.Items.Count - 1]
-            $last.Text = $last.Text + ' ' + $line.Trim()
-            $i++
-            continue
-        }
-        if ($null -ne $current -and $current.Kind -eq 'Table') { $blocks.Add($current); $current = $null }
-        if ($null -eq $current) {
-            $current = [pscustomobject]@{ Kind = 'Paragraph'; Line = $lineNo; Lang = ''; Text = $line.Trim(); Level = 0; Items = $null }
-        }
-        else {
-            $current.Text = $current.Text + ' ' + $line.Trim()
-        }
-        $i++
+        elseif ($parts.Count -gt 0) { $parts[-1].Blocks.Add($block) }
     }
-    if ($null -ne $current) { $blocks.Add($current) }
-    $blocks.ToArray()
+    $parts
 }
 
-function ConvertFrom-InlineMarkdown {
-    # Markdown inline syntax to plain help text: links become their text (plus the address when it is absolute),
-    # bold markers and backslash escapes go; `code` spans stay as they are, as platyPS leaves them.
-    param([string]$Text)
-    $result = [regex]::Replace($Text, '!?\[([^\]]+)\]\(([^)\s]*)(\s+"[^"]*")?\)', {
-            param($m)
-            $label = $m.Groups[1].Value
-            $target = $m.Groups[2].Value
-            if ($target -match '^[a-z][a-z0-9+.-]*://' -and $target -ne $label) { "$label ($target)" } else { $label }
-        })
-    $result = [regex]::Replace($result, '\*\*(.+?)\*\*', '$1')
-    $result = [regex]::Replace($result, '(?<![\w\\])__(.+?)__(?!\w)', '$1')
-    $result = [regex]::Replace($result, '\\([\\`*_{}\[\]()#+\-.!<>|])', '$1')
-    $result.Trim()
-}
-
-function Format-TableText {
-    # A markdown table as aligned text lines (header, dashes, rows); the last column wraps within Width.
-    param([object[]]$Rows, [int]$Indent, [int]$Width)
-    $rows = @(foreach ($row in $Rows) { , @($row | ForEach-Object { ConvertFrom-InlineMarkdown $_ }) })
-    $columns = ($rows | ForEach-Object { @($_).Count } | Measure-Object -Maximum).Maximum
-    $widths = @(for ($c = 0; $c -lt $columns - 1; $c++) {
-            ($rows | ForEach-Object { if ($c -lt @($_).Count) { $_[$c].Length } else { 0 } } | Measure-Object -Maximum).Maximum
-        })
-    $lead = $Indent + (($widths | Measure-Object -Sum).Sum) + 2 * ($columns - 1)
-    $lastWidth = $Width - $lead
-    $out = New-Object System.Collections.Generic.List[string]
-    if ($lastWidth -lt 24) {
-        # Too narrow for columns: one 'first: rest' entry per row.
-        foreach ($row in $rows) {
-            $cells = @($row)
-            $rest = @($cells | Select-Object -Skip 1) -join '; '
-            foreach ($l in (Split-TextLine -Text ("$($cells[0]): $rest") -Indent $Indent -HangingIndent ($Indent + 4) -Width $Width)) { $out.Add($l) }
-        }
-        return $out.ToArray()
+function Format-MarkdownTable([object]$Table, [int]$Indent) {
+    $rows = @(foreach ($row in $Table) { , @($row | ForEach-Object { Get-BlockText $_ }) })
+    $columns = $rows[0].Count
+    $widths = @(for ($c = 0; $c -lt $columns - 1; $c++) { ($rows | ForEach-Object { $_[$c].Length } | Measure-Object -Maximum).Maximum })
+    $lead = $Indent + ($widths | Measure-Object -Sum).Sum + 2 * ($columns - 1)
+    foreach ($r in 0..($rows.Count - 1)) {
+        $prefix = (' ' * $Indent) + -join @(for ($c = 0; $c -lt $columns - 1; $c++) { $rows[$r][$c].PadRight($widths[$c] + 2) })
+        $last = @(Split-Line $rows[$r][-1] 0 0 ($Width - $lead))
+        ($prefix + $last[0]).TrimEnd()
+        $last | Select-Object -Skip 1 | ForEach-Object { (' ' * $lead) + $_ }
+        if ($r -eq 0) { (' ' * $Indent) + -join @($widths | ForEach-Object { ('-' * $_).PadRight($_ + 2) }) + ('-' * $rows[0][-1].Length) }
     }
-    $rowIndex = 0
-    foreach ($row in $rows) {
-        $cells = @($row)
-        $prefix = ' ' * $Indent
-        for ($c = 0; $c -lt $columns - 1; $c++) {
-            $cell = ''
-            if ($c -lt $cells.Count) { $cell = $cells[$c] }
-            $prefix += $cell.PadRight($widths[$c] + 2)
-        }
-        $last = ''
-        if ($columns - 1 -lt $cells.Count) { $last = $cells[$columns - 1] }
-        $wrapped = @(Split-TextLine -Text $last -Indent 0 -HangingIndent 0 -Width $lastWidth)
-        if ($wrapped.Count -eq 0) { $wrapped = @('') }
-        $out.Add(($prefix + $wrapped[0]).TrimEnd())
-        for ($k = 1; $k -lt $wrapped.Count; $k++) { $out.Add((' ' * $lead) + $wrapped[$k]) }
-        if ($rowIndex -eq 0) {
-            $dashes = ' ' * $Indent
-            for ($c = 0; $c -lt $columns - 1; $c++) { $dashes += ('-' * $widths[$c]).PadRight($widths[$c] + 2) }
-            $dashes += '-' * [Math]::Min([Math]::Max($last.Length, 1), $lastWidth)
-            $out.Add($dashes)
-        }
-        $rowIndex++
-    }
-    $out.ToArray()
 }
 
-function Split-TextLine {
-    # Wraps text into lines of at most Width characters: the first line indented by Indent, the others by HangingIndent.
-    param([string]$Text, [int]$Indent, [int]$HangingIndent, [int]$Width)
-    $words = @($Text -split '\s+' | Where-Object { $_ -ne '' })
-    $lines = New-Object System.Collections.Generic.List[string]
+function Split-Line([string]$Text, [int]$Indent, [int]$Hanging, [int]$Max = $Width) {
     $line = ' ' * $Indent
     $empty = $true
-    foreach ($word in $words) {
-        if (-not $empty -and ($line.Length + 1 + $word.Length) -gt $Width) {
-            $lines.Add($line)
-            $line = (' ' * $HangingIndent) + $word
-        }
+    foreach ($word in ($Text -split '\s+' | Where-Object { $_ })) {
+        if (-not $empty -and $line.Length + 1 + $word.Length -gt $Max) { $line; $line = (' ' * $Hanging) + $word }
         elseif ($empty) { $line += $word; $empty = $false }
-        else { $line += ' ' + $word }
+        else { $line += " $word" }
     }
-    if (-not $empty) { $lines.Add($line) }
-    $lines.ToArray()
+    if (-not $empty) { $line } elseif ($Indent -eq 0) { '' }
 }
 
-function ConvertTo-HelpParagraph {
-    # Blocks of a section to MAML paragraph strings: one per paragraph, per list item, per table row, per code block.
-    param([object[]]$Blocks, [string]$File, [string]$Section)
-    $paras = New-Object System.Collections.Generic.List[string]
+function ConvertTo-Paragraph([object[]]$Blocks) {
+    # Help paragraphs: one per paragraph, list item, table line and code block. HTML comments (markers) are dropped.
     foreach ($block in $Blocks) {
-        switch ($block.Kind) {
-            'Paragraph' { $paras.Add((ConvertFrom-InlineMarkdown $block.Text)) }
-            'List' { foreach ($item in $block.Items) { $paras.Add("$($item.Bullet) $(ConvertFrom-InlineMarkdown $item.Text)") } }
-            'Table' { foreach ($l in (Format-TableText -Rows $block.Items.ToArray() -Indent 0 -Width 100)) { $paras.Add($l) } }
-            'Code' { $paras.Add($block.Text) }
-            default { throw (New-HelpError $File $block.Line "unexpected heading '$($block.Text)' in $Section.") }
+        switch ($block.GetType().Name) {
+            'ParagraphBlock' { Get-InlineText $block.Inline }
+            'ListBlock' { $n = 0; foreach ($item in $block) { $n++; "$(if ($block.IsOrdered) { "$n." } else { '-' }) $(Get-BlockText $item)" } }
+            'Table' { Format-MarkdownTable $block 0 }
+            'FencedCodeBlock' { $block.Lines.ToString() }
+            'HtmlBlock' { }
+            default { throw "unsupported markdown block: $_ (line $($block.Line + 1))" }
         }
     }
-    $paras.ToArray()
+}
+
+function Read-Marker([object]$Example, [string]$Where) {
+    $marker = @{}
+    foreach ($html in @($Example.Blocks | Where-Object { $_ -is [Markdig.Syntax.HtmlBlock] })) {
+        $lines = @($html.Lines.ToString() -split "`n")
+        if ($lines[0].Trim() -ne '<!-- example' -or $lines[-1].Trim() -ne '-->') { $Problems.Add("${Where}: an example marker is '<!-- example', 'key: value' lines, '-->'."); continue }
+        foreach ($line in $lines[1..($lines.Count - 2)]) {
+            if ($line -notmatch '^\s*([a-z]+):\s*(.+?)\s*$' -or $Matches[1] -notin $MarkerKeys) { $Problems.Add("${Where}: unknown marker line '$line' (keys: $($MarkerKeys -join ', '))."); continue }
+            $marker[$Matches[1]] = @($marker[$Matches[1]] | Where-Object { $_ }) + $Matches[2]
+        }
+    }
+    $marker
+}
+
+function Read-Example([object]$Section, [string]$Page) {
+    foreach ($example in $Section) {
+        $where = "$Page, '$($example.Title)'"
+        $code = @($example.Blocks | Where-Object { $_ -is [Markdig.Syntax.FencedCodeBlock] -and $_.Info -eq 'powershell' } | ForEach-Object { $_.Lines.ToString() }) -join "`n"
+        if (-not $code) { $Problems.Add("${where}: the example has no powershell code block.") }
+        $output = @($example.Blocks | Where-Object { $_ -is [Markdig.Syntax.FencedCodeBlock] -and $_.Info -ne 'powershell' } | ForEach-Object { $_.Lines.ToString() })
+        $remarks = @($example.Blocks | Where-Object { $_ -isnot [Markdig.Syntax.FencedCodeBlock] })
+        [pscustomobject]@{
+            Page = $Page; Title = $example.Title; Code = $code; Output = $output
+            Remarks = @(ConvertTo-Paragraph $remarks); Marker = Read-Marker $example $where
+        }
+    }
 }
 
 #endregion
 
-#region Cmdlet help
+#region Cmdlet pages against the metadata
 
-function Read-YamlMetadata {
-    param([object]$Block, [string]$File, [string]$Parameter)
-    $values = @{}
-    $n = 0
-    foreach ($line in ($Block.Text -split "`n")) {
-        $n++
-        if ($line.Trim() -eq '') { continue }
-        if ($line -notmatch '^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*?)\s*$') {
-            throw (New-HelpError $File ($Block.Line + $n) "parameter -${Parameter}: yaml line is not 'key: value': '$line'.")
+function Get-TypeName([type]$Type, [switch]$Full) {
+    $element = if ($Type.IsArray) { $Type.GetElementType() } else { $Type }
+    $element = [Nullable]::GetUnderlyingType($element) ?? $element
+    if ($Full) { return $element.FullName }
+    $element.Name + $(if ($Type.IsArray) { '[]' })
+}
+
+function Get-ParameterInfo($Command, $Parameter, [string]$Set, $Instance, [string]$DocumentedDefault) {
+    # What MAML says about a parameter, in one set ($Set) or over all its sets.
+    $sets = @($Parameter.ParameterSets.GetEnumerator() | Where-Object { -not $Set -or $_.Key -in $Set, '__AllParameterSets' } | ForEach-Object Value)
+    $byValue = [bool]($sets | Where-Object ValueFromPipeline)
+    $byName = [bool]($sets | Where-Object ValueFromPipelineByPropertyName)
+    $position = $sets | Where-Object Position -GE 0 | Select-Object -First 1 -ExpandProperty Position
+    $type = [Nullable]::GetUnderlyingType($Parameter.ParameterType) ?? $Parameter.ParameterType
+    $accepted = @(if ($type.IsEnum) { [Enum]::GetNames($type) }) + @($Parameter.Attributes | Where-Object { $_ -is [ValidateSet] } | ForEach-Object ValidValues)
+    $isSwitch = $type -eq [switch]
+    $default = if ($isSwitch) { 'False' } elseif ($DocumentedDefault) { $DocumentedDefault } else { 'None' }
+    $property = if ($Instance) { $Instance.GetType().GetProperty($Parameter.Name) }
+    $mandatory = [bool]($sets | Where-Object IsMandatory)
+    if ($property -and $property.PropertyType.IsValueType -and -not $mandatory -and -not [Nullable]::GetUnderlyingType($property.PropertyType)) {
+        $value = $property.GetValue($Instance)
+        $codeDefault = if ($isSwitch) { 'False' } else { [string]::Format([cultureinfo]::InvariantCulture, '{0}', $value) }
+        if ($DocumentedDefault -and $DocumentedDefault -ne $codeDefault) {
+            $Problems.Add("$($Command.Name) -$($Parameter.Name): default value: the help says '$DocumentedDefault', the cmdlet initialises it to '$codeDefault'.")
         }
-        $key = $Matches[1]
-        $value = $Matches[2]
-        $known = @($YamlKeys | Where-Object { $_ -eq $key })
-        if ($known.Count -eq 0) { throw (New-HelpError $File ($Block.Line + $n) "parameter -${Parameter}: unknown yaml key '$key'.") }
-        if ($values.ContainsKey($key)) { throw (New-HelpError $File ($Block.Line + $n) "parameter -${Parameter}: duplicate yaml key '$key'.") }
-        $values[$key] = $value
+        $default = $codeDefault
     }
-    foreach ($key in $RequiredYamlKeys) {
-        if (-not $values.ContainsKey($key)) { throw (New-HelpError $File $Block.Line "parameter -${Parameter}: the yaml block has no '$key'.") }
+    elseif ($isSwitch -and $DocumentedDefault -and $DocumentedDefault -ne 'False') {
+        $Problems.Add("$($Command.Name) -$($Parameter.Name): default value: the help says '$DocumentedDefault'; a switch is False unless given.")
     }
-    if ($values['Type'] -eq '') { throw (New-HelpError $File $Block.Line "parameter -${Parameter}: Type is empty.") }
-    foreach ($key in 'Required', 'Accept wildcard characters') {
-        if ($values[$key] -notmatch '^(?i:true|false)$') { throw (New-HelpError $File $Block.Line "parameter -${Parameter}: '$key' must be True or False, not '$($values[$key])'.") }
-    }
-    if ($values['Position'] -notmatch '^(?i:named|\d+)$') { throw (New-HelpError $File $Block.Line "parameter -${Parameter}: Position must be Named or a number, not '$($values['Position'])'.") }
-    if ($values['Accept pipeline input'] -notmatch '^(?i:false|true(\s*\((ByValue|ByPropertyName|FromRemainingArguments)(,\s*(ByValue|ByPropertyName|FromRemainingArguments))*\))?)$') {
-        throw (New-HelpError $File $Block.Line "parameter -${Parameter}: 'Accept pipeline input' must be False or True (ByValue, ByPropertyName), not '$($values['Accept pipeline input'])'.")
-    }
-    if ($values['Parameter Sets'] -eq '') { throw (New-HelpError $File $Block.Line "parameter -${Parameter}: 'Parameter Sets' is empty; use (All).") }
-    $sets = @($values['Parameter Sets'] -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
-    $accepted = @()
-    if ($values.ContainsKey('Accepted values')) { $accepted = @($values['Accepted values'] -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' }) }
-    $default = $values['Default value']
-    if ($default -eq '') { $default = 'None' }
-    $position = $values['Position']
-    if ($position -match '^(?i:named)$') { $position = 'named' }
-    $pipeline = $values['Accept pipeline input']
-    if ($pipeline -match '^(?i:false)$') { $pipeline = 'False' }
     [pscustomobject]@{
-        Line         = $Block.Line
-        Type         = $values['Type']
-        Sets         = $sets
-        AllSets      = ($sets.Count -eq 1 -and $sets[0] -eq '(All)')
-        Aliases      = @($values['Aliases'] -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ -ne '' })
-        Accepted     = $accepted
-        Required     = ($values['Required'] -match '^(?i:true)$')
-        Position     = $position
-        Default      = $default
-        PipelineText = $pipeline
-        Globbing     = ($values['Accept wildcard characters'] -match '^(?i:true)$')
+        Name = $Parameter.Name; Type = Get-TypeName $Parameter.ParameterType; IsSwitch = $isSwitch; Required = $mandatory
+        Position = if ($null -ne $position) { "$position" } else { 'named' }; Globbing = [bool]($Parameter.Attributes | Where-Object { $_ -is [SupportsWildcards] })
+        Pipeline = if ($byValue -or $byName) { 'True (' + (@(if ($byName) { 'ByPropertyName' }; if ($byValue) { 'ByValue' }) -join ', ') + ')' } else { 'False' }
+        Aliases = if ($Parameter.Aliases.Count) { $Parameter.Aliases -join ', ' } else { 'none' }; Accepted = $accepted; Default = $default
     }
 }
 
-function Get-SectionMap {
-    # Splits the blocks after the H1 into H2 sections: an ordered map of name -> blocks.
-    param([object[]]$Blocks, [string]$File)
-    $map = [ordered]@{}
-    $name = $null
-    $content = $null
-    foreach ($block in $Blocks) {
-        if ($block.Kind -eq 'Heading' -and $block.Level -eq 1) { throw (New-HelpError $File $block.Line "a second '# ' heading ('$($block.Text)'); sections are '## ' headings.") }
-        if ($block.Kind -eq 'Heading' -and $block.Level -eq 2) {
-            if ($null -ne $name) { $map[$name] = $content.ToArray() }
-            $name = $block.Text.Trim().ToUpperInvariant()
-            if ($CommandSections -notcontains $name) { throw (New-HelpError $File $block.Line "unknown section '## $($block.Text)'. Sections: $($CommandSections -join ', ').") }
-            if ($map.Contains($name)) { throw (New-HelpError $File $block.Line "section '## $name' appears twice.") }
-            $content = New-Object System.Collections.Generic.List[object]
-            continue
+function Read-CommandPage([object]$Markdown, $Command) {
+    $name = $Command.Name
+    $sections = @{}
+    foreach ($title in $SectionNames) { $sections[$title] = @() }
+    foreach ($section in Split-Heading $Markdown.Blocks 2) {
+        if ($section.Title -notin $SectionNames) { $Problems.Add("$($Markdown.File):$($section.Line): unknown section '## $($section.Title)' (sections: $($SectionNames -join ', '))."); continue }
+        $sections[$section.Title] = $section.Blocks.ToArray()
+    }
+    foreach ($required in 'SYNOPSIS', 'DESCRIPTION', 'EXAMPLES', 'INPUTS', 'OUTPUTS') {
+        if (-not $sections[$required].Count) { $Problems.Add("$($Markdown.File): the '## $required' section is missing or empty.") }
+    }
+    $instance = [Activator]::CreateInstance($Command.ImplementingType)
+    $common = [Management.Automation.Cmdlet]::CommonParameters
+    $actual = @($Command.Parameters.Values | Where-Object Name -NotIn $common)
+    $documented = [ordered]@{}
+    foreach ($section in Split-Heading @($sections['PARAMETERS']) 3) {
+        $parameterName = $section.Title.TrimStart('-')
+        $parameter = $actual | Where-Object Name -EQ $parameterName
+        if (-not $parameter) { $Problems.Add("$name -${parameterName}: documented: the help documents a parameter the cmdlet does not have."); continue }
+        $paragraphs = @(ConvertTo-Paragraph $section.Blocks)
+        $default = $null
+        if ($paragraphs.Count -gt 1 -and $paragraphs[-1] -match '^Default value:\s*(.+)$') { $default = $Matches[1]; $paragraphs = $paragraphs[0..($paragraphs.Count - 2)] }
+        $info = Get-ParameterInfo $Command $parameter '' $instance $default
+        $text = $paragraphs -join ' '
+        if (-not $text) { $Problems.Add("$name -${parameterName}: documented: the section has no description.") }
+        $says = $text -match 'Wildcard characters are permitted'
+        if ($says -ne $info.Globbing) {
+            $Problems.Add("$name -${parameterName}: wildcard support: " + $(if ($says) { "the help says 'Wildcard characters are permitted', but the parameter has no [SupportsWildcards]." }
+                    else { "the parameter has [SupportsWildcards], but the help does not say 'Wildcard characters are permitted'." }))
         }
-        if ($null -eq $name) { throw (New-HelpError $File $block.Line "content before the first section ('## SYNOPSIS').") }
-        $content.Add($block)
+        $documented[$parameterName] = [pscustomobject]@{ Info = $info; Description = $paragraphs }
     }
-    if ($null -ne $name) { $map[$name] = $content.ToArray() }
-    foreach ($section in $CommandSections) {
-        if (-not $map.Contains($section)) { throw (New-HelpError $File 0 "the '## $section' section is missing.") }
-    }
-    $map
-}
-
-function Split-BySubheading {
-    # H3 entries of a section: @{ Title; Line; Blocks }. Content before the first H3 is an error.
-    param([object[]]$Blocks, [string]$File, [string]$Section)
-    $entries = New-Object System.Collections.Generic.List[object]
-    $entry = $null
-    foreach ($block in $Blocks) {
-        if ($block.Kind -eq 'Heading') {
-            if ($block.Level -ne 3) { throw (New-HelpError $File $block.Line "$Section entries are '### ' headings, not '$('#' * $block.Level) '.") }
-            $entry = [pscustomobject]@{ Title = $block.Text.Trim(); Line = $block.Line; Blocks = (New-Object System.Collections.Generic.List[object]) }
-            $entries.Add($entry)
-            continue
-        }
-        if ($null -eq $entry) { throw (New-HelpError $File $block.Line "$Section content must be under a '### ' heading.") }
-        $entry.Blocks.Add($block)
-    }
-    $entries.ToArray()
-}
-
-function Read-CommandHelp {
-    param([string]$Path)
-    $md = Read-MarkdownFile $Path
-    $file = $md.Name
-    if ($null -eq $md.FrontMatter) { throw (New-HelpError $file 1 "no front matter: a cmdlet help file starts with '---', 'external help file: ...', 'Module Name: ...', 'schema: 2.0.0', '---'.") }
-    foreach ($key in 'external help file', 'Module Name', 'schema') {
-        if (-not $md.FrontMatter.ContainsKey($key) -or $md.FrontMatter[$key] -eq '') { throw (New-HelpError $file 1 "the front matter has no '$key'.") }
-    }
-    if ($md.FrontMatter['schema'] -ne '2.0.0') { throw (New-HelpError $file 1 "schema '$($md.FrontMatter['schema'])' is not supported; use 2.0.0.") }
-    $online = ''
-    if ($md.FrontMatter.ContainsKey('online version')) { $online = $md.FrontMatter['online version'] }
-
-    $blocks = @(ConvertTo-MarkdownBlock -Lines $md.Lines -Start $md.Start -File $file)
-    if ($blocks.Count -eq 0 -or $blocks[0].Kind -ne 'Heading' -or $blocks[0].Level -ne 1) { throw (New-HelpError $file 0 "the first heading must be '# <Cmdlet-Name>'.") }
-    $name = $blocks[0].Text.Trim()
-    if ($name -notmatch '^[A-Za-z]+-[A-Za-z0-9]+$') { throw (New-HelpError $file $blocks[0].Line "'$name' is not a Verb-Noun command name.") }
-    $baseName = [System.IO.Path]::GetFileNameWithoutExtension($Path)
-    if ($name -ne $baseName) { throw (New-HelpError $file $blocks[0].Line "the heading '# $name' does not match the file name '$baseName'.") }
-    $sections = Get-SectionMap -Blocks @($blocks | Select-Object -Skip 1) -File $file
-
-    # SYNOPSIS
-    $synopsis = @(ConvertTo-HelpParagraph -Blocks $sections['SYNOPSIS'] -File $file -Section 'SYNOPSIS' | Where-Object { $_.Trim() -ne '' })
-    if ($synopsis.Count -eq 0) { throw (New-HelpError $file 0 'the SYNOPSIS section is empty.') }
-
-    # SYNTAX: one code block per parameter set, each under '### SetName' or '### SetName (Default)'.
-    $syntax = New-Object System.Collections.Generic.List[object]
-    $setName = $null
-    $setLine = 0
-    $syntaxBlocks = @($sections['SYNTAX'])
-    foreach ($block in $syntaxBlocks) {
-        if ($block.Kind -eq 'Heading') {
-            if ($block.Level -ne 3) { throw (New-HelpError $file $block.Line "parameter sets in SYNTAX are '### ' headings.") }
-            if ($null -ne $setName) { throw (New-HelpError $file $setLine "parameter set '$setName' has no syntax code block.") }
-            if ($block.Text -notmatch '^\s*([^\s(]+)\s*(\((?i:default)\))?\s*$') { throw (New-HelpError $file $block.Line "'### $($block.Text)' is not 'SetName' or 'SetName (Default)'.") }
-            $setName = $Matches[1]
-            $setLine = $block.Line
-            continue
-        }
-        if ($block.Kind -ne 'Code') { throw (New-HelpError $file $block.Line 'SYNTAX holds only parameter set headings and code blocks.') }
-        if ($null -eq $setName) {
-            if (@($syntaxBlocks | Where-Object { $_.Kind -eq 'Code' }).Count -ne 1) { throw (New-HelpError $file $block.Line "with several parameter sets, each syntax block needs a '### SetName' heading.") }
-            $setName = $AllParameterSets
-        }
-        $text = ($block.Text -split "`n" | ForEach-Object { $_.Trim() }) -join ' '
-        if (-not $text.StartsWith($name + ' ') -and $text -ne $name) { throw (New-HelpError $file $block.Line "the syntax of '$setName' does not start with '$name'.") }
-        if (@($syntax | Where-Object { $_.Name -eq $setName }).Count -gt 0) { throw (New-HelpError $file $block.Line "parameter set '$setName' appears twice in SYNTAX.") }
-        $names = @([regex]::Matches($text, '(?<=[\s\[])-([A-Za-z][A-Za-z0-9_]*)') | ForEach-Object { $_.Groups[1].Value })
-        $syntax.Add([pscustomobject]@{ Name = $setName; Line = $block.Line; Text = $text; ParameterNames = $names })
-        $setName = $null
-    }
-    if ($null -ne $setName) { throw (New-HelpError $file $setLine "parameter set '$setName' has no syntax code block.") }
-    if ($syntax.Count -eq 0) { throw (New-HelpError $file 0 'the SYNTAX section has no syntax code block.') }
-
-    # DESCRIPTION
-    $description = @(ConvertTo-HelpParagraph -Blocks $sections['DESCRIPTION'] -File $file -Section 'DESCRIPTION')
-    if ($description.Count -eq 0) { throw (New-HelpError $file 0 'the DESCRIPTION section is empty.') }
-
-    # EXAMPLES
-    $examples = New-Object System.Collections.Generic.List[object]
-    foreach ($entry in (Split-BySubheading -Blocks $sections['EXAMPLES'] -File $file -Section 'EXAMPLES')) {
-        $code = @($entry.Blocks | Where-Object { $_.Kind -eq 'Code' } | ForEach-Object { $_.Text })
-        if ($code.Count -eq 0) { throw (New-HelpError $file $entry.Line "example '$($entry.Title)' has no code block.") }
-        $remarks = @(ConvertTo-HelpParagraph -Blocks @($entry.Blocks | Where-Object { $_.Kind -ne 'Code' }) -File $file -Section 'EXAMPLES')
-        $examples.Add([pscustomobject]@{ Title = $entry.Title; Code = ($code -join "`n`n"); Remarks = $remarks })
-    }
-    if ($examples.Count -eq 0) { throw (New-HelpError $file 0 "the EXAMPLES section has no '### Example' entry.") }
-
-    # PARAMETERS: '### -Name', its description, then one or more yaml blocks; '### CommonParameters' is standard text.
-    $parameters = New-Object System.Collections.Generic.List[object]
-    foreach ($entry in (Split-BySubheading -Blocks $sections['PARAMETERS'] -File $file -Section 'PARAMETERS')) {
-        if ($entry.Title -eq 'CommonParameters') { continue }
-        if ($entry.Title -notmatch '^-([A-Za-z][A-Za-z0-9_]*)$') { throw (New-HelpError $file $entry.Line "'### $($entry.Title)' is not '### -ParameterName' or '### CommonParameters'.") }
-        $parameterName = $Matches[1]
-        if (@($parameters | Where-Object { $_.Name -eq $parameterName }).Count -gt 0) { throw (New-HelpError $file $entry.Line "parameter -$parameterName is documented twice.") }
-        $yaml = @($entry.Blocks | Where-Object { $_.Kind -eq 'Code' -and $_.Lang -eq 'yaml' })
-        if ($yaml.Count -eq 0) { throw (New-HelpError $file $entry.Line "parameter -$parameterName has no ``````yaml metadata block.") }
-        $descriptionBlocks = @($entry.Blocks | Where-Object { -not ($_.Kind -eq 'Code' -and $_.Lang -eq 'yaml') })
-        $parameterDescription = @(ConvertTo-HelpParagraph -Blocks $descriptionBlocks -File $file -Section "parameter -$parameterName")
-        if ($parameterDescription.Count -eq 0) { throw (New-HelpError $file $entry.Line "parameter -$parameterName has no description.") }
-        $metadata = @(foreach ($block in $yaml) { Read-YamlMetadata -Block $block -File $file -Parameter $parameterName })
-        $parameters.Add([pscustomobject]@{ Name = $parameterName; Line = $entry.Line; Description = $parameterDescription; Metadata = $metadata })
+    foreach ($parameter in $actual | Where-Object { -not $documented.Contains($_.Name) }) {
+        $Problems.Add("$name -$($parameter.Name): documented: the parameter has no '### -$($parameter.Name)' section in PARAMETERS.")
     }
 
-    # Cross-check the parameters' sets with SYNTAX.
-    $setNames = @($syntax | ForEach-Object { $_.Name })
-    foreach ($parameter in $parameters) {
-        $seen = @{}
-        foreach ($meta in $parameter.Metadata) {
-            $covered = if ($meta.AllSets) { $setNames } else { $meta.Sets }
-            foreach ($set in $covered) {
-                if ($setNames -notcontains $set) { throw (New-HelpError $file $meta.Line "parameter -$($parameter.Name) names parameter set '$set', which SYNTAX does not have (sets: $($setNames -join ', ')).") }
-                if ($seen.ContainsKey($set)) { throw (New-HelpError $file $meta.Line "parameter -$($parameter.Name) has two yaml blocks for parameter set '$set'.") }
-                $seen[$set] = $meta
-            }
-        }
+    $typed = @{}
+    foreach ($kind in 'INPUTS', 'OUTPUTS') {
+        $typed[$kind] = @(Split-Heading @($sections[$kind]) 3 | ForEach-Object { [pscustomobject]@{ Type = $_.Title; Description = @(ConvertTo-Paragraph $_.Blocks) } })
     }
-    $syntaxItems = New-Object System.Collections.Generic.List[object]
-    foreach ($set in $syntax) {
-        $members = New-Object System.Collections.Generic.List[object]
-        foreach ($parameter in $parameters) {
-            foreach ($meta in $parameter.Metadata) {
-                if ($meta.AllSets -or $meta.Sets -contains $set.Name) { $members.Add([pscustomobject]@{ Parameter = $parameter; Meta = $meta }) }
-            }
-        }
-        $documented = @($members | ForEach-Object { $_.Parameter.Name })
-        $missing = @($documented | Where-Object { $set.ParameterNames -notcontains $_ })
-        $extra = @($set.ParameterNames | Where-Object { $documented -notcontains $_ })
-        if ($missing.Count -gt 0) { throw (New-HelpError $file $set.Line "the syntax of '$($set.Name)' lacks -$($missing -join ', -'), which PARAMETERS puts in this set.") }
-        if ($extra.Count -gt 0) { throw (New-HelpError $file $set.Line "the syntax of '$($set.Name)' has -$($extra -join ', -'), which PARAMETERS does not document for this set.") }
-        # The syntax item lists the parameters in the order the SYNTAX block shows them.
-        $ordered = @(foreach ($parameterName in ($set.ParameterNames | Select-Object -Unique)) { $members | Where-Object { $_.Parameter.Name -eq $parameterName } })
-        $syntaxItems.Add([pscustomobject]@{ Name = $set.Name; Members = $ordered })
+    $pipelineTypes = @($actual | Where-Object { $_.ParameterSets.Values | Where-Object { $_.ValueFromPipeline -or $_.ValueFromPipelineByPropertyName } } |
+            ForEach-Object { Get-TypeName $_.ParameterType -Full } | Sort-Object -Unique)
+    $listed = @($typed['INPUTS'] | ForEach-Object Type)
+    foreach ($parameter in $actual | Where-Object { $_.ParameterSets.Values | Where-Object { $_.ValueFromPipeline -or $_.ValueFromPipelineByPropertyName } }) {
+        $type = Get-TypeName $parameter.ParameterType -Full
+        if ($type -notin $listed) { $Problems.Add("$name -$($parameter.Name): pipeline input: the parameter takes $type from the pipeline, but INPUTS does not list it.") }
     }
+    foreach ($type in $listed | Where-Object { $_ -notin @($pipelineTypes) + 'None', 'System.Object' }) {
+        $Problems.Add("${name}: pipeline input: INPUTS lists $type, but no parameter takes it from the pipeline.")
+    }
+    if (('None' -in $listed) -ne ($pipelineTypes.Count -eq 0) -or ('System.Object' -in $listed -and -not $pipelineTypes)) {
+        $Problems.Add("${name}: pipeline input: INPUTS lists None exactly when no parameter takes pipeline input (and System.Object only when one does).")
+    }
+    $paging = $Command.ImplementingType.GetCustomAttributes([Management.Automation.CmdletAttribute], $true)[0].SupportsPaging
+    $outputTypes = @(@($Command.OutputType | ForEach-Object Name) + @(if ($paging) { 'System.UInt64' }) | Where-Object { $_ } | Sort-Object -Unique)
+    $outputs = @($typed['OUTPUTS'] | ForEach-Object Type | Where-Object { $_ -ne 'None' } | Sort-Object -Unique)
+    if (($outputTypes -join ',') -ne ($outputs -join ',')) { $Problems.Add("${name}: output type: OUTPUTS lists '$($outputs -join ', ')', the cmdlet's [OutputType] is '$($outputTypes -join ', ')'.") }
 
-    # INPUTS, OUTPUTS
-    $io = @{}
-    foreach ($section in 'INPUTS', 'OUTPUTS') {
-        $entries = @(Split-BySubheading -Blocks $sections[$section] -File $file -Section $section)
-        if ($entries.Count -eq 0) { throw (New-HelpError $file 0 "the $section section has no '### TypeName' entry (use '### None').") }
-        $io[$section] = @(foreach ($entry in $entries) {
-                [pscustomobject]@{ TypeName = $entry.Title; Description = @(ConvertTo-HelpParagraph -Blocks $entry.Blocks.ToArray() -File $file -Section $section) }
+    $syntax = [Collections.Generic.List[object]]::new()
+    foreach ($set in @($Command.ParameterSets | Where-Object IsDefault) + @($Command.ParameterSets | Where-Object { -not $_.IsDefault })) {
+        $members = @($set.Parameters | Where-Object { $documented.Contains($_.Name) } | ForEach-Object {
+                Get-ParameterInfo $Command $Command.Parameters[$_.Name] $set.Name $instance $null
             })
+        $ordered = @($members | Where-Object Position -NE 'named' | Sort-Object { [int]$_.Position }) + @($members | Where-Object { $_.Position -eq 'named' -and $_.Required }) +
+        @($members | Where-Object { $_.Position -eq 'named' -and -not $_.Required -and $_.Name -notin 'WhatIf', 'Confirm' }) + @($members | Where-Object Name -In 'WhatIf', 'Confirm')
+        $syntax.Add(@($ordered | ForEach-Object {
+                    $_.Default = $documented[$_.Name].Info.Default
+                    [pscustomobject]@{ Info = $_; Description = $documented[$_.Name].Description }
+                }))
     }
-
-    # NOTES
-    $notes = @(ConvertTo-HelpParagraph -Blocks $sections['NOTES'] -File $file -Section 'NOTES')
-
-    # RELATED LINKS: '[text](address)' or plain text, one per paragraph or list item.
-    $links = New-Object System.Collections.Generic.List[object]
-    if ($online -ne '') {
-        $uri = $null
-        if (-not [System.Uri]::TryCreate($online, [System.UriKind]::Absolute, [ref]$uri)) { throw (New-HelpError $file 1 "'online version' is not an absolute address: '$online'.") }
-        $links.Add([pscustomobject]@{ Text = 'Online Version:'; Uri = $online })
-    }
-    foreach ($block in $sections['RELATED LINKS']) {
-        $texts = switch ($block.Kind) {
-            'Paragraph' { , @($block.Text) }
-            'List' { , @($block.Items | ForEach-Object { $_.Text }) }
-            default { throw (New-HelpError $file $block.Line "RELATED LINKS holds only '[text](address)' lines.") }
-        }
-        foreach ($text in $texts) {
-            if ($text -match '^\[([^\]]+)\]\(([^)\s]*)\)$') {
-                $target = $Matches[2]
-                $uri = $null
-                if (-not [System.Uri]::TryCreate($target, [System.UriKind]::Absolute, [ref]$uri)) { $target = '' }
-                $links.Add([pscustomobject]@{ Text = $Matches[1]; Uri = $target })
-            }
-            elseif ($text -notmatch '\[|\]\(') {
-                $links.Add([pscustomobject]@{ Text = (ConvertFrom-InlineMarkdown $text); Uri = '' })
-            }
-            else { throw (New-HelpError $file $block.Line "'$text' is not one '[text](address)' link.") }
+    $links = foreach ($block in @($sections['RELATED LINKS'] | Where-Object { $_ -is [Markdig.Syntax.ParagraphBlock] })) {
+        foreach ($link in @($block.Inline | Where-Object { $_ -is [Markdig.Syntax.Inlines.LinkInline] })) {
+            [pscustomobject]@{ Text = Get-InlineText $link; Uri = if ($link.Url -match '^[a-z]+://') { $link.Url } else { '' } }
         }
     }
-
     [pscustomobject]@{
-        File        = $file
-        HelpFile    = $md.FrontMatter['external help file']
-        Module      = $md.FrontMatter['Module Name']
-        Name        = $name
-        Synopsis    = $synopsis
-        Description = $description
-        SyntaxItems = $syntaxItems.ToArray()
-        Parameters  = $parameters.ToArray()
-        Inputs      = $io['INPUTS']
-        Outputs     = $io['OUTPUTS']
-        Notes       = $notes
-        Examples    = $examples.ToArray()
-        Links       = $links.ToArray()
+        Name = $name; Synopsis = @(ConvertTo-Paragraph @($sections['SYNOPSIS'])); Description = @(ConvertTo-Paragraph @($sections['DESCRIPTION']))
+        Syntax = $syntax; Parameters = @($documented.Values); Inputs = $typed['INPUTS']; Outputs = $typed['OUTPUTS']
+        Notes = @(ConvertTo-Paragraph @($sections['NOTES'])); Examples = @(Read-Example (Split-Heading @($sections['EXAMPLES']) 3) $name); Links = @($links)
     }
-}
-
-function Write-Para {
-    param([System.Xml.XmlWriter]$Writer, [string[]]$Paragraphs)
-    foreach ($para in $Paragraphs) { $Writer.WriteElementString('para', $MamlNs, $para) }
-}
-
-function Write-MamlDescription {
-    param([System.Xml.XmlWriter]$Writer, [string[]]$Paragraphs)
-    $Writer.WriteStartElement('description', $MamlNs)
-    Write-Para $Writer $Paragraphs
-    $Writer.WriteEndElement()
-}
-
-function Get-ExampleTitle {
-    # platyPS pads short example titles with dashes to 64 characters.
-    param([string]$Title)
-    if ($Title.Trim() -eq '' -or $Title.Length -ge 62) { return $Title }
-    $pad = [int][Math]::Floor((64 - $Title.Length - 2) / 2)
-    ('-' * $pad) + ' ' + $Title + ' ' + ('-' * $pad)
-}
-
-function Write-MamlParameter {
-    param([System.Xml.XmlWriter]$Writer, [object]$Parameter, [object]$Meta, [bool]$InSyntax)
-    $isSwitch = @('SwitchParameter', 'switch', 'System.Management.Automation.SwitchParameter') -contains $Meta.Type
-    $type = if ($isSwitch) { 'SwitchParameter' } else { $Meta.Type }
-    $Writer.WriteStartElement('parameter', $CommandNs)
-    $Writer.WriteAttributeString('required', $Meta.Required.ToString().ToLowerInvariant())
-    $Writer.WriteAttributeString('variableLength', 'true')
-    $Writer.WriteAttributeString('globbing', $Meta.Globbing.ToString().ToLowerInvariant())
-    $Writer.WriteAttributeString('pipelineInput', $Meta.PipelineText)
-    $Writer.WriteAttributeString('position', $Meta.Position)
-    $aliases = if (@($Meta.Aliases).Count -gt 0) { @($Meta.Aliases) -join ', ' } else { 'none' }
-    $Writer.WriteAttributeString('aliases', $aliases)
-    $Writer.WriteElementString('name', $MamlNs, $Parameter.Name)
-    Write-MamlDescription $Writer $Parameter.Description
-    if ($InSyntax -and @($Meta.Accepted).Count -gt 0) {
-        $Writer.WriteStartElement('parameterValueGroup', $CommandNs)
-        foreach ($value in $Meta.Accepted) {
-            $Writer.WriteStartElement('parameterValue', $CommandNs)
-            $Writer.WriteAttributeString('required', 'false')
-            $Writer.WriteAttributeString('variableLength', 'false')
-            $Writer.WriteString($value)
-            $Writer.WriteEndElement()
-        }
-        $Writer.WriteEndElement()
-    }
-    if (-not $InSyntax -or -not $isSwitch) {
-        $Writer.WriteStartElement('parameterValue', $CommandNs)
-        $Writer.WriteAttributeString('required', (-not $isSwitch).ToString().ToLowerInvariant())
-        $Writer.WriteAttributeString('variableLength', $type.EndsWith('[]').ToString().ToLowerInvariant())
-        $Writer.WriteString($type)
-        $Writer.WriteEndElement()
-    }
-    $Writer.WriteStartElement('type', $DevNs)
-    $Writer.WriteElementString('name', $MamlNs, $type)
-    $Writer.WriteElementString('uri', $MamlNs, '')
-    $Writer.WriteEndElement()
-    $default = $Meta.Default
-    if ($isSwitch -and $default -eq 'None') { $default = 'False' }
-    $Writer.WriteElementString('defaultValue', $DevNs, $default)
-    $Writer.WriteEndElement()
-}
-
-function Write-MamlFile {
-    param([object[]]$Commands, [string]$Path)
-    $settings = New-Object System.Xml.XmlWriterSettings
-    $settings.Indent = $true
-    $settings.IndentChars = '  '
-    $settings.Encoding = New-Object System.Text.UTF8Encoding($false)
-    $settings.CheckCharacters = $true
-    $temp = "$Path.tmp"
-    $writer = [System.Xml.XmlWriter]::Create($temp, $settings)
-    try {
-        $writer.WriteStartDocument()
-        $writer.WriteStartElement('helpItems', $MshNs)
-        $writer.WriteAttributeString('schema', 'maml')
-        foreach ($command in $Commands) {
-            $writer.WriteStartElement('command', 'command', $CommandNs)
-            $writer.WriteAttributeString('xmlns', 'maml', $XmlnsNs, $MamlNs)
-            $writer.WriteAttributeString('xmlns', 'command', $XmlnsNs, $CommandNs)
-            $writer.WriteAttributeString('xmlns', 'dev', $XmlnsNs, $DevNs)
-            $writer.WriteAttributeString('xmlns', 'MSHelp', $XmlnsNs, $MsHelpNs)
-
-            $writer.WriteStartElement('details', $CommandNs)
-            $writer.WriteElementString('name', $CommandNs, $command.Name)
-            $dash = $command.Name.IndexOf('-')
-            $writer.WriteElementString('verb', $CommandNs, $command.Name.Substring(0, $dash))
-            $writer.WriteElementString('noun', $CommandNs, $command.Name.Substring($dash + 1))
-            Write-MamlDescription $writer $command.Synopsis
-            $writer.WriteEndElement()
-
-            Write-MamlDescription $writer $command.Description
-
-            $writer.WriteStartElement('syntax', $CommandNs)
-            foreach ($item in $command.SyntaxItems) {
-                $writer.WriteStartElement('syntaxItem', $CommandNs)
-                $writer.WriteElementString('name', $MamlNs, $command.Name)
-                foreach ($member in $item.Members) { Write-MamlParameter $writer $member.Parameter $member.Meta $true }
-                $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-
-            $writer.WriteStartElement('parameters', $CommandNs)
-            foreach ($parameter in $command.Parameters) { Write-MamlParameter $writer $parameter $parameter.Metadata[0] $false }
-            $writer.WriteEndElement()
-
-            foreach ($kind in @(@('inputTypes', 'inputType', 'Inputs'), @('returnValues', 'returnValue', 'Outputs'))) {
-                $writer.WriteStartElement($kind[0], $CommandNs)
-                foreach ($entry in $command.($kind[2])) {
-                    $writer.WriteStartElement($kind[1], $CommandNs)
-                    $writer.WriteStartElement('type', $DevNs)
-                    $writer.WriteElementString('name', $MamlNs, $entry.TypeName)
-                    $writer.WriteEndElement()
-                    Write-MamlDescription $writer $entry.Description
-                    $writer.WriteEndElement()
-                }
-                $writer.WriteEndElement()
-            }
-
-            $writer.WriteStartElement('alertSet', $MamlNs)
-            $writer.WriteStartElement('alert', $MamlNs)
-            Write-Para $writer $command.Notes
-            $writer.WriteEndElement()
-            $writer.WriteEndElement()
-
-            $writer.WriteStartElement('examples', $CommandNs)
-            foreach ($example in $command.Examples) {
-                $writer.WriteStartElement('example', $CommandNs)
-                $writer.WriteElementString('title', $MamlNs, (Get-ExampleTitle $example.Title))
-                $writer.WriteElementString('code', $DevNs, $example.Code)
-                $writer.WriteStartElement('remarks', $DevNs)
-                Write-Para $writer $example.Remarks
-                $writer.WriteEndElement()
-                $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-
-            $writer.WriteStartElement('relatedLinks', $CommandNs)
-            foreach ($link in $command.Links) {
-                $writer.WriteStartElement('navigationLink', $MamlNs)
-                $writer.WriteElementString('linkText', $MamlNs, $link.Text)
-                $writer.WriteElementString('uri', $MamlNs, $link.Uri)
-                $writer.WriteEndElement()
-            }
-            $writer.WriteEndElement()
-
-            $writer.WriteEndElement()
-        }
-        $writer.WriteEndElement()
-        $writer.WriteEndDocument()
-    }
-    finally { $writer.Close() }
-    # Reload the result: a file the XML parser refuses must not reach the module.
-    $check = New-Object System.Xml.XmlDocument
-    $check.Load($temp)
-    Move-Item -LiteralPath $temp -Destination $Path -Force
 }
 
 #endregion
 
-#region About topics
+#region Writing
 
-function Read-AboutHelp {
-    # An about_*.md file as the lines of its help.txt: TOPIC, the name, then the sections, wrapped at 80 columns.
-    param([string]$Path)
-    $md = Read-MarkdownFile $Path
-    $file = $md.Name
-    $topic = [System.IO.Path]::GetFileNameWithoutExtension($Path)
-    $blocks = @(ConvertTo-MarkdownBlock -Lines $md.Lines -Start $md.Start -File $file)
-    if ($blocks.Count -eq 0 -or $blocks[0].Kind -ne 'Heading' -or $blocks[0].Level -ne 1) { throw (New-HelpError $file 0 "the first heading must be '# $topic'.") }
-    if ($blocks[0].Text.Trim() -ne $topic) { throw (New-HelpError $file $blocks[0].Line "the heading '# $($blocks[0].Text)' does not match the file name '$topic'.") }
-    $shortIndex = -1
-    $hasLong = $false
-    for ($b = 0; $b -lt $blocks.Count; $b++) {
-        if ($blocks[$b].Kind -ne 'Heading') { continue }
-        if ($blocks[$b].Text.Trim() -match '^(?i)short description$') { $shortIndex = $b }
-        if ($blocks[$b].Text.Trim() -match '^(?i)long description$') { $hasLong = $true }
+function Write-Maml([object[]]$Commands, [string]$Path) {
+    $ns = @{ maml = 'http://schemas.microsoft.com/maml/2004/10'; command = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+        dev = 'http://schemas.microsoft.com/maml/dev/2004/10' }
+    $settings = [Xml.XmlWriterSettings]@{ Indent = $true; IndentChars = '  '; Encoding = [Text.UTF8Encoding]::new($false) }
+    $w = [Xml.XmlWriter]::Create($Path, $settings)
+    function Add-Text([string]$Prefix, [string]$Name, [string]$Value) { $w.WriteElementString($Prefix, $Name, $ns[$Prefix], $Value) }
+    function Open-Node([string]$Prefix, [string]$Name) { $w.WriteStartElement($Prefix, $Name, $ns[$Prefix]) }
+    function Add-Description([string[]]$Paragraphs, [string]$Prefix = 'maml', [string]$Name = 'description') {
+        Open-Node $Prefix $Name; foreach ($p in $Paragraphs) { Add-Text maml para $p }; $w.WriteEndElement()
     }
-    if ($shortIndex -lt 0) { throw (New-HelpError $file 0 "the 'SHORT DESCRIPTION' section is missing.") }
-    if ($shortIndex + 1 -ge $blocks.Count -or $blocks[$shortIndex + 1].Kind -ne 'Paragraph') { throw (New-HelpError $file $blocks[$shortIndex].Line "the 'SHORT DESCRIPTION' section must start with a paragraph.") }
-    if (-not $hasLong) { throw (New-HelpError $file 0 "the 'LONG DESCRIPTION' section is missing.") }
+    function Add-Parameter($Entry, [bool]$InSyntax) {
+        $p = $Entry.Info
+        Open-Node command parameter
+        foreach ($a in @(('required', $p.Required.ToString().ToLower()), ('variableLength', 'true'), ('globbing', $p.Globbing.ToString().ToLower()),
+                ('pipelineInput', $p.Pipeline), ('position', $p.Position), ('aliases', $p.Aliases))) { $w.WriteAttributeString($a[0], $a[1]) }
+        Add-Text maml name $p.Name
+        Add-Description $Entry.Description
+        if ($InSyntax -and $p.Accepted) {
+            Open-Node command parameterValueGroup
+            foreach ($v in $p.Accepted) {
+                Open-Node command parameterValue; $w.WriteAttributeString('required', 'false'); $w.WriteAttributeString('variableLength', 'false')
+                $w.WriteString($v); $w.WriteEndElement()
+            }
+            $w.WriteEndElement()
+        }
+        if (-not ($InSyntax -and $p.IsSwitch)) {
+            Open-Node command parameterValue; $w.WriteAttributeString('required', (-not $p.IsSwitch).ToString().ToLower())
+            $w.WriteAttributeString('variableLength', $p.Type.EndsWith('[]').ToString().ToLower()); $w.WriteString($p.Type); $w.WriteEndElement()
+        }
+        Open-Node dev type; Add-Text maml name $p.Type; Add-Text maml uri ''; $w.WriteEndElement()
+        Add-Text dev defaultValue $p.Default
+        $w.WriteEndElement()
+    }
+    try {
+        $w.WriteStartElement('helpItems', 'http://msh'); $w.WriteAttributeString('schema', 'maml')
+        foreach ($c in $Commands) {
+            Open-Node command command
+            foreach ($prefix in 'maml', 'command', 'dev') { $w.WriteAttributeString('xmlns', $prefix, $null, $ns[$prefix]) }
+            Open-Node command details; Add-Text command name $c.Name
+            Add-Text command verb $c.Name.Split('-')[0]; Add-Text command noun $c.Name.Split('-', 2)[1]; Add-Description $c.Synopsis; $w.WriteEndElement()
+            Add-Description $c.Description
+            Open-Node command syntax
+            foreach ($item in $c.Syntax) { Open-Node command syntaxItem; Add-Text maml name $c.Name; foreach ($entry in $item) { Add-Parameter $entry $true }; $w.WriteEndElement() }
+            $w.WriteEndElement()
+            Open-Node command parameters; foreach ($entry in $c.Parameters) { Add-Parameter $entry $false }; $w.WriteEndElement()
+            foreach ($kind in ('inputTypes', 'inputType', 'Inputs'), ('returnValues', 'returnValue', 'Outputs')) {
+                Open-Node command $kind[0]
+                foreach ($t in $c.($kind[2])) {
+                    Open-Node command $kind[1]; Open-Node dev type; Add-Text maml name $t.Type; $w.WriteEndElement()
+                    Add-Description $t.Description; $w.WriteEndElement()
+                }
+                $w.WriteEndElement()
+            }
+            Open-Node maml alertSet; Add-Description $c.Notes maml alert; $w.WriteEndElement()
+            Open-Node command examples
+            foreach ($e in $c.Examples) {
+                $pad = '-' * [Math]::Max(0, [Math]::Floor((62 - $e.Title.Length) / 2))
+                Open-Node command example; Add-Text maml title "$pad $($e.Title) $pad".Trim()
+                Add-Text dev code ((@($e.Code) + $e.Output) -join "`n`n"); Add-Description $e.Remarks dev remarks; $w.WriteEndElement()
+            }
+            $w.WriteEndElement()
+            Open-Node command relatedLinks
+            foreach ($l in $c.Links) { Open-Node maml navigationLink; Add-Text maml linkText $l.Text; Add-Text maml uri $l.Uri; $w.WriteEndElement() }
+            $w.WriteEndElement()
+            $w.WriteEndElement()
+        }
+        $w.WriteEndElement()
+    }
+    finally { $w.Close() }
+}
 
-    $out = New-Object System.Collections.Generic.List[string]
-    $out.Add('TOPIC')
-    $out.Add('    ' + $topic)
-    $out.Add('')
-    $start = 1
-    # platyPS' about template repeats the topic name as a '## about_Name' heading; it is the TOPIC line already.
-    if ($blocks.Count -gt 1 -and $blocks[1].Kind -eq 'Heading' -and $blocks[1].Text.Trim() -eq $topic) { $start = 2 }
-    for ($b = $start; $b -lt $blocks.Count; $b++) {
-        $block = $blocks[$b]
-        switch ($block.Kind) {
-            'Heading' {
-                $title = ConvertFrom-InlineMarkdown $block.Text
-                if ($block.Level -eq 1) {
-                    $out.Add($title.ToUpperInvariant())
-                }
-                elseif ($block.Level -eq 2) {
-                    $out.Add('    ' + $title)
-                    $out.Add('    ' + ('-' * $title.Length))
-                }
-                else {
-                    $out.Add('    ' + $title)
-                }
+function ConvertTo-AboutText([object]$Markdown, [string]$Topic) {
+    $first = @($Markdown.Blocks)[0]
+    if ($first -isnot [Markdig.Syntax.HeadingBlock] -or (Get-InlineText $first.Inline) -ne $Topic) { $Problems.Add("$($Markdown.File): the first heading must be '# $Topic'.") }
+    'TOPIC'; "    $Topic"; ''
+    foreach ($block in @($Markdown.Blocks) | Select-Object -Skip 1) {
+        switch ($block.GetType().Name) {
+            'HeadingBlock' {
+                $title = Get-InlineText $block.Inline
+                if ($title -eq $Topic) { continue }
+                if ($block.Level -eq 1) { $title.ToUpperInvariant() } elseif ($block.Level -eq 2) { "    $title"; '    ' + ('-' * $title.Length) } else { "    $title" }
             }
-            'Paragraph' {
-                foreach ($l in (Split-TextLine -Text (ConvertFrom-InlineMarkdown $block.Text) -Indent 4 -HangingIndent 4 -Width $TextWidth)) { $out.Add($l) }
-                $out.Add('')
-            }
-            'List' {
-                foreach ($item in $block.Items) {
-                    $bullet = $item.Bullet + ' '
-                    foreach ($l in (Split-TextLine -Text ($bullet + (ConvertFrom-InlineMarkdown $item.Text)) -Indent 4 -HangingIndent (4 + $bullet.Length) -Width $TextWidth)) { $out.Add($l) }
-                }
-                $out.Add('')
-            }
-            'Table' {
-                foreach ($l in (Format-TableText -Rows $block.Items.ToArray() -Indent 4 -Width $TextWidth)) { $out.Add($l) }
-                $out.Add('')
-            }
-            'Code' {
-                foreach ($l in ($block.Text -split "`n")) { $out.Add(('        ' + $l).TrimEnd()) }
-                $out.Add('')
-            }
+            'ParagraphBlock' { Split-Line (Get-InlineText $block.Inline) 4 4; '' }
+            'ListBlock' { foreach ($p in ConvertTo-Paragraph (, $block)) { Split-Line $p 4 (5 + $p.IndexOf(' ')) }; '' }
+            'Table' { Format-MarkdownTable $block 4; '' }
+            'FencedCodeBlock' { $block.Lines.ToString() -split "`n" | ForEach-Object { "        $_".TrimEnd() }; '' }
+            'HtmlBlock' { }
+            default { $Problems.Add("$($Markdown.File):$($block.Line + 1): unsupported markdown block $_.") }
         }
     }
-    while ($out.Count -gt 0 -and $out[$out.Count - 1] -eq '') { $out.RemoveAt($out.Count - 1) }
-    [pscustomobject]@{ Topic = $topic; Lines = $out.ToArray() }
 }
 
 #endregion
 
-$source = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($SourcePath)
-$output = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutputPath)
-if (-not (Test-Path -LiteralPath $source -PathType Container)) { throw "SourcePath '$SourcePath' is not a folder." }
+$pages = @(Get-ChildItem -LiteralPath $SourcePath -Filter *.md -File | Sort-Object Name | ForEach-Object { Read-Markdown $_.FullName })
+$abouts = @($pages | Where-Object File -Like 'about_*')
+$commandPages = @($pages | Where-Object File -NotLike 'about_*')
 
-$files = @(Get-ChildItem -LiteralPath $source -Filter '*.md' -File | Sort-Object Name)
-$commands = New-Object System.Collections.Generic.List[object]
-$abouts = New-Object System.Collections.Generic.List[object]
-$problems = New-Object System.Collections.Generic.List[string]
-foreach ($item in $files) {
-    try {
-        if ($item.Name -like 'about_*') { $abouts.Add((Read-AboutHelp $item.FullName)) }
-        else { $commands.Add((Read-CommandHelp $item.FullName)) }
-    }
-    catch { $problems.Add($_.Exception.Message) }
-}
-if ($commands.Count -eq 0 -and $problems.Count -eq 0) { $problems.Add("no cmdlet help (*.md other than about_*.md) in '$SourcePath'.") }
-$helpFiles = @($commands | ForEach-Object { $_.HelpFile } | Sort-Object -Unique)
-if ($helpFiles.Count -gt 1) { $problems.Add("the cmdlet help files name different external help files: $($helpFiles -join ', '). They must all name one.") }
-$duplicates = @($commands | Group-Object Name | Where-Object { $_.Count -gt 1 } | ForEach-Object { $_.Name })
-if ($duplicates.Count -gt 0) { $problems.Add("commands documented twice: $($duplicates -join ', ').") }
-if ($helpFiles.Count -eq 1 -and $helpFiles[0] -notmatch '^[\w.-]+-Help\.xml$') { $problems.Add("external help file '$($helpFiles[0])' is not a '<name>-Help.xml' file name.") }
-if ($problems.Count -gt 0) {
-    throw ("The markdown help is malformed; no help was written:`n  " + ($problems.ToArray() -join "`n  "))
+if ($ListExamples) {
+    foreach ($page in $commandPages) { Read-Example (Split-Heading (Split-Heading $page.Blocks 2 | Where-Object Title -EQ 'EXAMPLES').Blocks 3) ($page.File -replace '\.md$') }
+    foreach ($page in $abouts) { Read-Example (Split-Heading (Split-Heading $page.Blocks 1 | Where-Object Title -EQ 'EXAMPLES').Blocks 2) ($page.File -replace '\.md$') }
+    if ($Problems.Count) { throw ($Problems -join "`n") }
+    return
 }
 
-if (-not (Test-Path -LiteralPath $output -PathType Container)) { $null = New-Item -ItemType Directory -Path $output -Force }
-$mamlPath = Join-Path $output $helpFiles[0]
-Write-MamlFile -Commands $commands.ToArray() -Path $mamlPath
-Get-Item -LiteralPath $mamlPath
-$encoding = New-Object System.Text.UTF8Encoding($false)
-foreach ($about in $abouts) {
-    $path = Join-Path $output "$($about.Topic).help.txt"
-    [System.IO.File]::WriteAllText($path, (($about.Lines -join [Environment]::NewLine) + [Environment]::NewLine), $encoding)
-    Get-Item -LiteralPath $path
+$module = Import-Module (Resolve-Path -LiteralPath $ModulePath).Path -PassThru -Force
+$commands = foreach ($page in $commandPages) {
+    $title = Get-InlineText @($page.Blocks)[0].Inline
+    $command = Get-Command -Module $module.Name -CommandType Cmdlet -Name $title -ErrorAction SilentlyContinue
+    if (-not $command) { $Problems.Add("$($page.File): '# $title' is not a cmdlet of the module."); continue }
+    Read-CommandPage $page $command
+}
+foreach ($cmdlet in Get-Command -Module $module.Name -CommandType Cmdlet | Where-Object Name -NotIn $commands.Name) {
+    $Problems.Add("$($cmdlet.Name): documented: the cmdlet has no page in $SourcePath.")
+}
+$texts = @{}
+foreach ($page in $abouts) { $topic = $page.File -replace '\.md$'; $texts[$topic] = @(ConvertTo-AboutText $page $topic) }
+if ($Problems.Count) {
+    # Plain lines on stderr, one per problem, and exit code 1: the build shows them as they are.
+    [Console]::Error.WriteLine("The help disagrees with the module or is malformed; no help was written:`n  " + ($Problems -join "`n  "))
+    exit 1
+}
+
+$null = New-Item -ItemType Directory -Path $OutputPath -Force
+Write-Maml $commands (Join-Path $OutputPath (Split-Path -Leaf (Get-Command $commands[0].Name).HelpFile))
+foreach ($topic in $texts.Keys) {
+    $lines = $texts[$topic]; while ($lines[-1] -eq '') { $lines = $lines[0..($lines.Count - 2)] }
+    [IO.File]::WriteAllText((Join-Path $OutputPath "$topic.help.txt"), ($lines -join "`n") + "`n")
 }
