@@ -30,6 +30,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $ProgressPreference = 'SilentlyContinue'
+# Written to a file or a pipe (CI, `> log`), the output is plain text: no colour codes.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'
@@ -258,6 +260,10 @@ $config = New-PesterConfiguration
 $config.Run.Path = $TestsPath
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
+if ([Console]::IsOutputRedirected) {
+    $config.Output.RenderMode = 'Plaintext'
+    $PSStyle.OutputRendering = 'PlainText'
+}
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputPath = $ResultPath
 $result = Invoke-Pester -Configuration $config

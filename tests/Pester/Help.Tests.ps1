@@ -120,6 +120,8 @@ Describe 'The help step' {
         # Inputs and outputs: Disconnect-AtomSphere takes connections from the pipeline and writes nothing.
         Edit-Page 'Disconnect-AtomSphere' '### TokenManagement.AtomSphereConnection' '### System.String'
         Edit-Page 'Disconnect-AtomSphere' "## OUTPUTS`n`n### None" "## OUTPUTS`n`n### TokenManagement.ApiToken"
+        # A related link with an address would become Get-Help -Online's target.
+        Edit-Page 'Get-ApiToken' '[New-ApiToken](New-ApiToken.md)' '[Unrelated](https://example.com/unrelated)'
 
         $script = Join-Path (Get-RepoRoot) 'src/TokenManagement/Help/New-ExternalHelp.ps1'
         $text = & dotnet pwsh -NoProfile -NonInteractive -File $script -ModulePath (Get-TestModulePath) -SourcePath $docs -OutputPath $output 2>&1 | Out-String
@@ -140,8 +142,13 @@ Describe 'The help step' {
         @{ Expected = 'Get-AtomSphereConnection -Id: documented' }
         @{ Expected = 'Disconnect-AtomSphere -Connection: pipeline input' }
         @{ Expected = 'Disconnect-AtomSphere: output type' }
+        @{ Expected = "Get-ApiToken: related links: 'Unrelated' has an address" }
     ) {
         $text | Should -BeLike "*$Expected*"
+    }
+
+    It 'Get-Help -Online has nowhere unrelated to go: no cmdlet has a HelpUri' {
+        foreach ($name in Get-SpecCmdletName) { "$name '$((Get-Command $name).HelpUri)'" | Should -Be "$name ''" }
     }
 }
 

@@ -267,9 +267,14 @@ function Read-CommandPage([object]$Markdown, $Command) {
                     [pscustomobject]@{ Info = $_; Description = $documented[$_.Name].Description }
                 }))
     }
+    # Get-Help -Online opens the first related link that has an address, so an address there would send the reader
+    # to a page that is not this cmdlet's help; the module has no online help: links name topics only.
     $links = foreach ($block in @($sections['RELATED LINKS'] | Where-Object { $_ -is [Markdig.Syntax.ParagraphBlock] })) {
         foreach ($link in @($block.Inline | Where-Object { $_ -is [Markdig.Syntax.Inlines.LinkInline] })) {
-            [pscustomobject]@{ Text = Get-InlineText $link; Uri = if ($link.Url -match '^[a-z]+://') { $link.Url } else { '' } }
+            if ($link.Url -match '^[a-z]+://') {
+                $Problems.Add("${name}: related links: '$(Get-InlineText $link)' has an address ($($link.Url)), which Get-Help -Online would open as this cmdlet's help. Link to it from the text instead.")
+            }
+            [pscustomobject]@{ Text = Get-InlineText $link; Uri = '' }
         }
     }
     [pscustomobject]@{
