@@ -231,7 +231,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     private async Task<bool> ExistsAsync(AtomSphereConnection connection, string literal, CancellationToken cancellationToken)
     {
         Api.QueryPage page = await connection.Session.Client.QueryAsync(
-            ApiTokenFilter.AllOf(UserScope(connection), AnyOfLiteral(ApiTokenFilter.Name, new[] { literal })), cancellationToken).ConfigureAwait(false);
+            ApiTokenFilter.AllOf(UserScope(connection), ApiTokenFilter.Equal(ApiTokenFilter.Name, ApiTokenNames.Literal(literal))), cancellationToken).ConfigureAwait(false);
         return page.Tokens.Count > 0;
     }
 
@@ -241,7 +241,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     {
         var found = new HashSet<string>(comparer);
         Api.AtomSphereClient client = connection.Session.Client;
-        Api.QueryExpression? filter = ApiTokenFilter.AllOf(UserScope(connection), AnyOfLiteral(property, values.ToArray()));
+        Api.QueryExpression? filter = ApiTokenFilter.AllOf(UserScope(connection), ApiTokenFilter.AnyEqual(property, values));
         for (Api.QueryPage? page = await client.QueryAsync(filter, cancellationToken).ConfigureAwait(false); page is not null; page = await client.NextPageAsync(page, cancellationToken).ConfigureAwait(false))
         {
             found.UnionWith(page.Tokens.Select(key));
@@ -256,7 +256,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         return ApiTokenFilter.AllOf(
             UserScope(connection),
             ApiTokenFilter.AnyOf(ApiTokenFilter.Name, Name),
-            ids.Length > 0 ? AnyOfLiteral(ApiTokenFilter.Id, ids) : null,
+            ApiTokenFilter.AnyEqual(ApiTokenFilter.Id, ids),
             Status is { } status ? ApiTokenFilter.Equal(ApiTokenFilter.Status, ApiTokenFilter.StatusArgument(status)) : null,
             CreatedAfter is { } after
                 ? Api.QueryExpression.Compare(ApiTokenFilter.CreatedDate, "GREATER_THAN", ApiTokenFilter.Date(after, roundUp: false))
@@ -270,15 +270,6 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
                     Api.QueryExpression.Compare(ApiTokenFilter.LastUsedDate, "IS_NULL"))
                 : null,
             Token is { } value ? ApiTokenFilter.Equal(ApiTokenFilter.Token, SecureStrings.ToPlainText(value)) : null);
-    }
-
-    /// <summary>EQUALS of each value (names unescaped: x`[1`] is the name x[1]), or-ed.</summary>
-    private static Api.QueryExpression? AnyOfLiteral(string property, string[] values)
-    {
-        Api.QueryExpression[] parts = values
-            .Select(v => ApiTokenFilter.Equal(property, property == ApiTokenFilter.Id ? v : ApiTokenNames.Literal(v)))
-            .ToArray();
-        return parts.Length == 1 ? parts[0] : Api.QueryExpression.Or(parts);
     }
 
     /// <summary>

@@ -34,6 +34,18 @@ internal static class ApiTokenFilter
     public static Api.QueryExpression StartsWith(string property, string word) =>
         Api.QueryExpression.Compare(property, "LIKE", ApiTokenNames.ToLike(word + "*"));
 
+    /// <summary>EQUALS of each literal value, or-ed: the service decides which tokens have them. Null for none.</summary>
+    public static Api.QueryExpression? AnyEqual(string property, IEnumerable<string> values)
+    {
+        Api.QueryExpression[] parts = values.Select(v => Equal(property, v)).ToArray();
+        return parts.Length switch
+        {
+            0 => null,
+            1 => parts[0],
+            _ => Api.QueryExpression.Or(parts),
+        };
+    }
+
     /// <summary>Text() for each pattern, or-ed; null for none.</summary>
     public static Api.QueryExpression? AnyOf(string property, IEnumerable<string>? patterns)
     {

@@ -51,6 +51,18 @@ internal sealed class BulkProgress
         }
     }
 
+    /// <summary>Items finished: changed, and failed (for the run's summary).</summary>
+    public (int Done, int Failed) Counts
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_done, _failed);
+            }
+        }
+    }
+
     public void Done() => Update(ref _done);
 
     public void Failed() => Update(ref _failed);

@@ -296,7 +296,7 @@ internal sealed class TargetResolver
             {
                 tokens = await QueryAllAsync(connection, ApiTokenFilter.AllOf(
                     ApiTokenFilter.Equal(ApiTokenFilter.UserId, connection.UserId),
-                    ApiTokenFilter.AnyOf(ApiTokenFilter.Name, batch.Select(WildcardLiteral))), cancellationToken).ConfigureAwait(false);
+                    ApiTokenFilter.AnyEqual(ApiTokenFilter.Name, batch)), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
             {
@@ -424,9 +424,6 @@ internal sealed class TargetResolver
 
         return tokens;
     }
-
-    /// <summary>ApiTokenFilter.AnyOf reads patterns: a literal is escaped so that it stays one.</summary>
-    private static string WildcardLiteral(string name) => System.Management.Automation.WildcardPattern.Escape(name);
 
     private static IEnumerable<T[]> Chunks<T>(T[] items, int size)
     {

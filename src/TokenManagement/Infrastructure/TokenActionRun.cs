@@ -68,8 +68,6 @@ internal sealed class TokenActionRun
     private BulkProgress? _progress;
     private long? _total;
     private int _asked;
-    private int _done;
-    private int _failed;
     private int _skipped;
 
     public TokenActionRun(IPipelineChannel channel, TokenAction action, TokenActionOptions options, ConnectionScope scope)
@@ -134,9 +132,9 @@ internal sealed class TokenActionRun
         _progress?.Complete();
         if (_options.Summarize)
         {
-            int failed = Volatile.Read(ref _failed) + lookupFailures;
+            (int done, int failed) = _progress?.Counts ?? (0, 0);
             _channel.QueueInformation(
-                $"{Capitalized(_action.Past)}: {Volatile.Read(ref _done)}, failed: {failed}, skipped: {Volatile.Read(ref _skipped)} (declined, or used by a connection).");
+                $"{Capitalized(_action.Past)}: {done}, failed: {failed + lookupFailures}, skipped: {Volatile.Read(ref _skipped)} (declined, or used by a connection).");
         }
     }
 
@@ -184,19 +182,16 @@ internal sealed class TokenActionRun
         }
         catch (OperationCanceledException) when (requestToken.IsCancellationRequested)
         {
-            Interlocked.Increment(ref _failed);
             _progress!.Failed();
             throw; // Ctrl+C: the pipeline is stopping and takes no more output
         }
         catch (Exception exception)
         {
-            Interlocked.Increment(ref _failed);
             _progress!.Failed();
             await _channel.WriteErrorAsync(ApiErrors.FromException(exception, token, $"Could not {_action.Verb} API token {target}", _action.IsNameRequest)).ConfigureAwait(false);
             return false;
         }
 
-        Interlocked.Increment(ref _done);
         _progress!.Done();
         if (_options.PassThru)
         {
