@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Security;
 using TokenManagement.Infrastructure;
 using Api = TokenManagement.Client;
@@ -23,6 +24,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     /// <summary>User name: the user id (with or without BOOMI_TOKEN.); password: the token.</summary>
     [Parameter(Position = 1)]
     [ValidateNotNull]
+    [Credential]
     public PSCredential? Credential { get; set; }
 
     [Parameter]
@@ -60,7 +62,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         Uri root = ResolveRoot();
-        (string accountId, string userId, SecureString token) = ResolveCredential();
+        (string accountId, string userId, SecureString token) = await ResolveCredentialAsync().ConfigureAwait(false);
 
         var client = new Api.AtomSphereClient(new Api.AtomSphereClientOptions
         {
@@ -156,19 +158,13 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         return uri;
     }
 
-    private (string AccountId, string UserId, SecureString Token) ResolveCredential()
+    /// <summary>
+    /// From the parameters, else the environment; what is still missing is asked for at an interactive host, and is
+    /// a MissingCredential error where nobody can answer.
+    /// </summary>
+    private async Task<(string AccountId, string UserId, SecureString Token)> ResolveCredentialAsync()
     {
-        var missing = new List<string>();
-        string? accountId = AccountId;
-        if (string.IsNullOrEmpty(accountId))
-        {
-            accountId = Environment.GetEnvironmentVariable(AccountVariable)?.Trim();
-            if (string.IsNullOrEmpty(accountId))
-            {
-                missing.Add(AccountVariable);
-            }
-        }
-
+        string? accountId = NullIfBlank(AccountId) ?? NullIfBlank(Environment.GetEnvironmentVariable(AccountVariable));
         string? userName;
         SecureString? token;
         if (Credential is not null)
@@ -178,28 +174,61 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         }
         else
         {
-            userName = Environment.GetEnvironmentVariable(UserVariable)?.Trim();
+            userName = NullIfBlank(Environment.GetEnvironmentVariable(UserVariable));
             string? value = Environment.GetEnvironmentVariable(TokenVariable);
             token = string.IsNullOrEmpty(value) ? null : SecureStrings.FromPlainText(value!);
-            if (string.IsNullOrEmpty(userName))
-            {
-                missing.Add(UserVariable);
-            }
+        }
 
-            if (token is null)
+        var missing = new List<string>();
+        if (accountId is null)
+        {
+            missing.Add(AccountVariable);
+        }
+
+        if (Credential is null && userName is null)
+        {
+            missing.Add(UserVariable);
+        }
+
+        if (Credential is null && token is null)
+        {
+            missing.Add(TokenVariable);
+        }
+
+        if (missing.Count == 0)
+        {
+            return Checked(accountId!, userName, token);
+        }
+
+        PSHost host = Host;
+        accountId ??= await InvokeOnPipelineAsync(() => CredentialPrompt.AskAccountId(host)).ConfigureAwait(false);
+        if (NullIfBlank(accountId) is { } account && (userName is null || token is null))
+        {
+            PSCredential? answer = await InvokeOnPipelineAsync(() => CredentialPrompt.AskCredential(host, account, userName)).ConfigureAwait(false);
+            if (answer is not null)
             {
-                missing.Add(TokenVariable);
+                userName = answer.UserName;
+                token = answer.Password;
             }
         }
 
-        if (missing.Count > 0)
+        if (NullIfBlank(accountId) is null || userName is null || token is null)
         {
             throw new TerminatingErrorException(ApiErrors.MissingCredential(
                 $"Connect-AtomSphere needs an account id, a user id and a token. Without -AccountId and -Credential it reads " +
-                $"them from the environment, but {string.Join(", ", missing)} {(missing.Count > 1 ? "are" : "is")} not set."));
+                $"them from the environment, but {string.Join(", ", missing)} {(missing.Count > 1 ? "are" : "is")} not set, " +
+                "and this host cannot ask for them (it is not interactive)."));
         }
 
-        string userId = (userName!.StartsWith(UserIdPrefix, StringComparison.OrdinalIgnoreCase)
+        return Checked(accountId!, userName, token);
+    }
+
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text!.Trim();
+
+    private static (string AccountId, string UserId, SecureString Token) Checked(string accountId, string? userName, SecureString? token)
+    {
+        userName ??= "";
+        string userId = (userName.StartsWith(UserIdPrefix, StringComparison.OrdinalIgnoreCase)
             ? userName.Substring(UserIdPrefix.Length)
             : userName).Trim();
         if (userId.Length == 0 || token is null || token.Length == 0)

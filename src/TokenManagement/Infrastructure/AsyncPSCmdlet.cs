@@ -138,10 +138,16 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
     }
 
     /// <summary>ShouldProcess(target, action) on the pipeline thread (it may prompt); never once the pipeline ends early.</summary>
-    protected Task<bool> ShouldProcessAsync(string target, string action)
+    protected Task<bool> ShouldProcessAsync(string target, string action) => InvokeOnPipelineAsync(() => ShouldProcess(target, action));
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the pipeline thread, where the host may be used (a prompt); never once the
+    /// pipeline ends early. An exception it throws ends the command.
+    /// </summary>
+    protected Task<T> InvokeOnPipelineAsync<T>(Func<T> action)
     {
-        var done = NewCompletion<bool>();
-        Post(() => Complete(done, () => ShouldProcess(target, action)));
+        var done = NewCompletion<T>();
+        Post(() => Complete(done, action));
         return AwaitCompletion(done, _halt.Token);
     }
 
