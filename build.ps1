@@ -100,6 +100,12 @@ function Get-ModuleFileList {
     @($ModuleFiles) + @(foreach ($tfm in $DependencyFiles.Keys) { $DependencyFiles[$tfm] | ForEach-Object { "bin/dependencies/$tfm/$_" } })
 }
 
+# Announces a step that takes a while, so that a log never goes quiet without saying what is running.
+$StepClock = [Diagnostics.Stopwatch]::StartNew()
+function Write-BuildStep([string]$Text) {
+    Write-Host ("==> [{0:mm\:ss}] {1}" -f $StepClock.Elapsed, $Text)
+}
+
 # A plain function on purpose: an advanced one would bind dotnet's -v and -o as PowerShell's common parameters.
 function Invoke-Native {
     $filePath, $arguments = $args
@@ -145,7 +151,9 @@ function Invoke-Clean {
 function Invoke-Build {
     Push-Location $Root
     try {
+        Write-BuildStep "Building TokenManagement.sln ($Configuration)"
         Invoke-Native dotnet build TokenManagement.sln -c $Configuration --nologo -v minimal
+        Write-BuildStep "Publishing the token service to $ServerOut"
         Invoke-Native dotnet publish src/TokenManagement.Server -c $Configuration --no-build --nologo -v quiet -o $ServerOut
         Build-Module
     }
@@ -163,6 +171,7 @@ function Build-Module {
     $dependencySources = @{ 'net8.0' = 'src/TokenManagement.Client'; 'netstandard2.0' = 'src/TokenManagement' }
     foreach ($tfm in $dependencySources.Keys) {
         $publish = Join-Path $staging $tfm
+        Write-BuildStep "Collecting the module's $tfm dependencies"
         Invoke-Native dotnet publish $dependencySources[$tfm] -c $Configuration -f $tfm --no-build --nologo -v quiet -o $publish
         $expected = $DependencyFiles[$tfm]
         $actual = Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'TokenManagement.dll' | ForEach-Object Name
@@ -186,6 +195,7 @@ function Build-Module {
     $manifestPath = Join-Path $ModuleOut 'TokenManagement.psd1'
     Set-Content -Path $manifestPath -Value $manifest -NoNewline
     Copy-Item (Join-Path $Root 'src/TokenManagement/TokenManagement.format.ps1xml') $ModuleOut
+    Write-BuildStep 'Generating help from the module metadata and docs/en-US'
     # The help step imports the module to read its metadata: in a child pwsh, never in this build process.
     Invoke-Native dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'src/TokenManagement/Help/New-ExternalHelp.ps1') `
         -ModulePath $manifestPath -SourcePath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
@@ -210,6 +220,7 @@ function Invoke-Package {
     New-Item -ItemType Directory -Path (Split-Path $staging), $PackageOut | Out-Null
     Copy-Item -Recurse $ModuleOut $staging
     $PackageExtraFiles | ForEach-Object { Copy-Item (Join-Path $Root $_) $staging }
+    Write-BuildStep 'Packaging the module with Compress-PSResource'
     Compress-PSResource -Path $staging -DestinationPath $PackageOut -Confirm:$false
     $package = Join-Path $PackageOut "TokenManagement.$version.nupkg"
     if (-not (Test-Path $package)) { throw "Compress-PSResource did not write $package." }
@@ -227,6 +238,7 @@ function Invoke-Package {
 }
 
 function Get-PesterModulePath {
+    Write-BuildStep 'Restoring Pester'
     Invoke-Native dotnet restore (Join-Path $Root 'tests/Pester/Pester.Restore.csproj') --nologo -v quiet
     $path = Get-ChildItem (Join-Path $Out 'tools/packages/pester/*/tools/Pester.psd1') | Select-Object -First 1
     if (-not $path) { throw 'Pester was not restored into out/tools/packages.' }
@@ -238,6 +250,7 @@ function Invoke-XunitProject {
     $name = [IO.Path]::GetFileNameWithoutExtension($Project)
     $trx = Join-Path $ResultsOut "$name.trx"
     Remove-Item $trx -ErrorAction SilentlyContinue
+    Write-BuildStep "Running $name (xunit)"
     # Out-Host: the runner's lines show as they come instead of joining this function's output.
     & dotnet test $Project -c $Configuration --no-build --nologo --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $ResultsOut | Out-Host
     if (-not (Test-Path $trx)) {
@@ -274,6 +287,7 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     Set-Content -Path $scriptPath -Value $script
     Push-Location $Root
     try {
+        Write-BuildStep "Running the Pester suites (tests/Pester) in a fresh pwsh"
         & dotnet pwsh -NoProfile -NonInteractive -File $scriptPath -PesterPath $pester -TestsPath (Join-Path $Root 'tests/Pester') `
             -SummaryPath $summary -ResultPath (Join-Path $ResultsOut 'pester.xml') | Out-Host
     }
@@ -300,6 +314,7 @@ function Invoke-RuntimeProbes {
             $passed = 0
             $failed = 1
             try {
+                Write-BuildStep "Publishing the self-contained $tfm runtime probe, then running it"
                 Invoke-Native dotnet publish (Join-Path $Root 'tests/RuntimeProbe') -c $Configuration -f $tfm --nologo -v quiet -o $publish "-p:ModuleBin=$(Join-Path $ModuleOut 'bin')"
                 $lines = @(& (Join-Path $publish 'TokenManagement.RuntimeProbe') (Join-Path $ModuleOut 'bin') $server.Uri 'acme-probe' $credential.UserName $credential.GetNetworkCredential().Password 2>&1)
                 $lines | Out-Host
