@@ -62,6 +62,46 @@ Describe 'Connect-AtomSphere at an interactive prompt' -Skip:$noTerminal {
     }
 }
 
+Describe 'A new token at an interactive prompt' -Skip:$noTerminal {
+    BeforeAll {
+        $uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+        Invoke-TerminalCommand -Session $terminal -Command ("Connect-AtomSphere -AccountId $account -Uri $($server.Uri) -Credential " +
+            "([pscredential]::new('$($alice.UserId)', (ConvertTo-SecureString -AsPlainText -Force '$($alice.Token)')))") | Out-Null
+    }
+
+    It 'shows the value once, on one row, when the new token reaches the screen' {
+        $screen = Invoke-TerminalCommand -Session $terminal -Command 'New-ApiToken -Name first-contact'
+        $shown = @([regex]::Matches($screen, $uuid) | ForEach-Object Value | Where-Object { $_ -ne $alice.Token })
+        $shown | Should -HaveCount 1 -Because "the value is shown exactly once. The screen:`n$screen"
+        $shown[0] | Should -Not -BeNullOrEmpty
+        Get-AuthenticationStatus -User $alice -Token $shown[0] | Should -Be 200
+        $screen | Should -Match 'WARNING: .*first-contact'
+    }
+
+    It 'shows no value when the output is captured, and the variable holds it as a SecureString' {
+        $screen = Invoke-TerminalCommand -Session $terminal -Command '$t = New-ApiToken -Name captured'
+        $screen | Should -Not -Match $uuid
+        $screen | Should -Match 'WARNING: .*captured'
+        Invoke-TerminalCommand -Session $terminal -Command '$t.Token.GetType().Name' | Should -Be 'SecureString'
+    }
+
+    It 'shows no value when the output is piped on' {
+        $screen = Invoke-TerminalCommand -Session $terminal -Command 'New-ApiToken -Name piped-on | Select-Object Name, Status'
+        $screen | Should -Not -Match $uuid
+        $screen | Should -Match 'piped-on'
+    }
+
+    It 'lists the tokens at 80 columns without wrapping a row, the Id among the columns' {
+        $count = [int](Invoke-TerminalCommand -Session $terminal -Command '@(Get-ApiToken).Count')
+        $table = Invoke-TerminalCommand -Session $terminal -Command 'Get-ApiToken'
+        @($table -split "`n" | Where-Object { $_.Trim() }) | Should -HaveCount ($count + 2) -Because "the table is a header, a rule and one row per token. The screen:`n$table"
+        $rows = Get-TerminalRows -Session $terminal
+        $joined = Get-TerminalRows -Session $terminal -JoinWrapped
+        $joined.Count | Should -Be $rows.Count -Because "no row wraps at 80 columns. The screen:`n$($rows -join "`n")"
+        ($rows -join "`n") | Should -Match '(?m)^Name\s.*\bId\b'
+    }
+}
+
 Describe 'Connect-AtomSphere where nobody can answer' {
     It 'keeps the MissingCredential error in a -NonInteractive pwsh, saying why it did not ask' {
         $module = Get-TestModulePath

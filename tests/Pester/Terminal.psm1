@@ -31,13 +31,13 @@ function Send-TerminalLine {
 
 function Get-TerminalScreen {
     param([Parameter(Mandatory)]$Session)
-    # -J joins lines the terminal wrapped, so a wrapped line shows as one; without it each screen row is one line.
     (& tmux capture-pane -p -t $Session.Name -S - -E -) -join "`n"
 }
 
 function Get-TerminalRows {
-    param([Parameter(Mandatory)]$Session)
-    @(& tmux capture-pane -p -t $Session.Name -S - -E -)
+    param([Parameter(Mandatory)]$Session, [switch]$JoinWrapped)
+    # -J joins the rows of a line the terminal wrapped: fewer rows with it than without means something wrapped.
+    if ($JoinWrapped) { @(& tmux capture-pane -p -J -t $Session.Name -S - -E -) } else { @(& tmux capture-pane -p -t $Session.Name -S - -E -) }
 }
 
 # Polls the screen until a line matches (a hang guard, not a timing: the ceiling is generous).
