@@ -389,6 +389,8 @@ function Invoke-Demo {
 param([Parameter(Mandatory)][string]$ModulePath)
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# Written to a file or a pipe: plain text, no colour codes (warnings and errors too).
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 
 function Write-Step([string]$Title, [string]$Text) {
     Write-Host ''
