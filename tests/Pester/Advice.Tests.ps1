@@ -115,15 +115,19 @@ Describe 'Advice that fits the case' {
     It 'gives one piece of advice for a token that no longer authenticates, after connecting' {
         $user = New-TestUser -Server $server -AccountId $account -UserId "gone-$([Guid]::NewGuid().ToString('n').Substring(0, 6))@acme.example"
         $connection = Connect-TestUser $user
-        $own = Get-ServerToken -User $user | Select-Object -First 1
-        Set-ServerToken -User $admin -Id $own.id -Status DISABLED | Out-Null
-        Get-ApiToken -Connection $connection -ErrorVariable errs -ErrorAction SilentlyContinue
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'AuthenticationFailed,*'
-        "$($errs[0])" | Should -BeLike "*connection $($connection.Id)*Connect-AtomSphere*"
-        "$($errs[0])" | Should -Not -BeLike '*Check the account id*'
-        Disconnect-AtomSphere -Connection $connection
-        Select-AtomSphereConnection -Connection $aliceConnection
+        try {
+            $own = Get-ServerToken -User $user | Select-Object -First 1
+            Set-ServerToken -User $admin -Id $own.id -Status DISABLED | Out-Null
+            Get-ApiToken -Connection $connection -ErrorVariable errs -ErrorAction SilentlyContinue
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'AuthenticationFailed,*'
+            "$($errs[0])" | Should -BeLike "*connection $($connection.Id)*Connect-AtomSphere*"
+            "$($errs[0])" | Should -Not -BeLike '*Check the account id*'
+        }
+        finally {
+            Disconnect-AtomSphere -Connection $connection
+            Select-AtomSphereConnection -Connection $aliceConnection
+        }
     }
 }
 

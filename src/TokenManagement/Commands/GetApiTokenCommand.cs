@@ -19,19 +19,23 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     /// <summary>Any token the caller may see, by id (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
     public string[]? Id { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidateWildcardPattern]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ApiTokenUserIdCompleter))]
     public string[]? UserId { get; set; }
 
     /// <summary>Every user's tokens (needs Account Administration).</summary>
     [Parameter]
     public SwitchParameter AllUsers { get; set; }
 
+    /// <summary>Enabled or Disabled (the service keeps no revoked tokens).</summary>
     [Parameter]
+    [ValidateSet(nameof(ApiTokenStatus.Enabled), nameof(ApiTokenStatus.Disabled))]
     public ApiTokenStatus? Status { get; set; }
 
     [Parameter]
