@@ -24,7 +24,7 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection);
+    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection, MyInvocation.MyCommand.Name, ownerOnly: this is Commands.RenameApiTokenCommand);
 
     /// <summary>This invocation's run of the cmdlet's action (created on first use, with the bound options).</summary>
     private protected TokenActionRun Run(TokenAction action, TokenActionOptions options)
