@@ -149,6 +149,16 @@ Describe '-PassThru shows the status after the command' {
         $token.Status | Should -Be ([TokenManagement.ApiTokenStatus]::Enabled)
     }
 
+    It 'refuses a revoked token piped on with ApiTokenNotFound that says it was revoked, without asking the service' {
+        $made = New-ServerToken -User $alice -Name (New-Name)
+        $revoked = Remove-ApiToken -Id $made.id -PassThru -Confirm:$false
+        $revoked | Enable-ApiToken -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'POST' } | Should -BeNullOrEmpty
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'ApiTokenNotFound,*'
+        "$($errs[0])" | Should -BeLike "*'$($made.name)'*was revoked*New-ApiToken*"
+    }
+
     It 'Disable- and Enable-ApiToken -PassThru write the new status' {
         $made = New-ServerToken -User $alice -Name (New-Name)
         $token = Get-ApiToken -Id $made.id

@@ -175,7 +175,9 @@ internal static class ApiErrors
     public static ErrorRecord NotConnected(AtomSphereConnection? closed) =>
         Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
             closed is null ? "Not connected." : $"Connection {closed.Id} is closed.",
-            closed, null, "Run Connect-AtomSphere first.");
+            closed, null, closed is null
+                ? "Run Connect-AtomSphere first."
+                : "Run Connect-AtomSphere, or pass an open connection (Get-AtomSphereConnection lists them) to -Connection.");
 
     public static ErrorRecord InvalidName(string? name, string problem) =>
         Create(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,

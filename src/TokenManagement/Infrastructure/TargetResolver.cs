@@ -161,7 +161,13 @@ internal sealed class TargetResolver
 
     private async Task AddInputAsync(ApiToken input, List<ApiToken> ready, CancellationToken cancellationToken)
     {
-        if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
+        if (input.IsVerified && input.Status == ApiTokenStatus.Revoked)
+        {
+            // Remove-ApiToken -PassThru wrote it: no request can find it again.
+            await FailAsync(ApiErrors.NotFound(input, $"API token {ApiTokenMapper.Describe(input)} was revoked.",
+                "A revoked token is gone for good; create a new one with New-ApiToken.")).ConfigureAwait(false);
+        }
+        else if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
         {
             ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false)); // keep the input's order
             if (input.Connection!.State != AtomSphereConnectionState.Open)
