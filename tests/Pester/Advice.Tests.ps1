@@ -112,6 +112,24 @@ Describe 'Advice that fits the case' {
         "$($errs[0])" | Should -BeLike "*20 other users*Get-ApiToken -AllUsers -Name 'seed-001' | Disable-ApiToken*"
     }
 
+    It 'tells a user who lost API Access after connecting about API Access, not Account Administration' {
+        $userId = "lost-$([Guid]::NewGuid().ToString('n').Substring(0, 6))@acme.example"
+        $user = New-TestUser -Server $server -AccountId $account -UserId $userId
+        $connection = Connect-TestUser $user
+        try {
+            New-TokenServerUser -Server $server -AccountId $account -UserId $userId -NoApiAccess -TokenName 'second' | Out-Null
+            Get-ApiToken -Connection $connection -ErrorVariable errs -ErrorAction SilentlyContinue
+            $errs | Should -HaveCount 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'ApiAccessDenied,*'
+            "$($errs[0])" | Should -BeLike '*API Access*Connect-AtomSphere*'
+            "$($errs[0])" | Should -Not -BeLike '*Account Administration*'
+        }
+        finally {
+            Disconnect-AtomSphere -Connection $connection
+            Select-AtomSphereConnection -Connection $aliceConnection
+        }
+    }
+
     It 'gives one piece of advice for a token that no longer authenticates, after connecting' {
         $user = New-TestUser -Server $server -AccountId $account -UserId "gone-$([Guid]::NewGuid().ToString('n').Substring(0, 6))@acme.example"
         $connection = Connect-TestUser $user

@@ -112,9 +112,9 @@ internal static class ApiErrors
             return $"Only its owner, {token.UserId}, can rename it.";
         }
 
-        return connection.Session.IsAdministrator == true
-            ? $"The privileges of {connection.UserId} may have changed since connecting: run Connect-AtomSphere again to check them."
-            : $"Acting on other users' tokens needs Account Administration, which {connection.UserId} does not have.";
+        // After connecting, the account is right, and another user's token is 404 (not 403) to a non-administrator:
+        // what is left is a privilege taken away since.
+        return $"{connection.UserId} may have lost the API Access privilege since connecting: ask an account administrator, then run Connect-AtomSphere again.";
     }
 
     /// <summary>Why a token cannot be seen through this connection, for its user.</summary>
