@@ -549,11 +549,11 @@ public sealed class AtomSphereClient : IDisposable
                 break;
             case 401:
                 kind = ApiErrorKind.Unauthorized;
-                advice = " Check the account id, the user id and the token, and that the token is enabled and not revoked.";
+                advice = ""; // what to check depends on the case (connecting, or a token disabled since): the caller says it
                 break;
             case 403:
                 kind = ApiErrorKind.Forbidden;
-                advice = " The user needs the API Access privilege, and Account Administration to act on other users' tokens.";
+                advice = ""; // which privilege is missing depends on who asked what: the caller says it
                 break;
             case 404:
                 kind = ApiErrorKind.NotFound;

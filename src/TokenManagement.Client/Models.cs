@@ -39,6 +39,14 @@ public sealed class AccountInfo
     public string AccountId { get; set; } = "";
     public string Name { get; set; } = "";
     public string Status { get; set; } = "";
+
+    /// <summary>The caller's privileges (callerPrivileges, e.g. API_ACCESS, ACCOUNT_ADMINISTRATION); null when the service does not say.</summary>
+    public IReadOnlyList<string>? CallerPrivileges { get; set; }
+
+    /// <summary>Whether the caller has Account Administration (sees every user's tokens); null when the service does not say.</summary>
+    public bool? IsAdministrator => CallerPrivileges?.Contains(AccountAdministrationPrivilege, StringComparer.Ordinal);
+
+    public const string AccountAdministrationPrivilege = "ACCOUNT_ADMINISTRATION";
 }
 
 /// <summary>One page of a query: at most 100 tokens, and the total number of matches.</summary>

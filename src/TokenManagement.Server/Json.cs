@@ -75,6 +75,9 @@ internal sealed class AccountDto
     public string AccountId { get; init; } = "";
     public string Name { get; init; } = "";
     public string Status { get; init; } = "active";
+
+    /// <summary>The caller's privileges that decide what this API lets them see and do (docs/api.md, Who sees what).</summary>
+    public IReadOnlyList<string> CallerPrivileges { get; init; } = [];
 }
 
 internal sealed class ErrorDto

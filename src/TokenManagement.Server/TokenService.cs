@@ -17,10 +17,18 @@ public sealed class TokenService
         _queryTokens = queryTokens;
     }
 
+    internal const string ApiAccessPrivilege = "API_ACCESS";
+    internal const string AccountAdministrationPrivilege = "ACCOUNT_ADMINISTRATION";
+
     public IResult GetAccount(Caller caller, string accountId)
     {
         if (accountId != caller.AccountId) { throw ApiError.Forbidden("The caller does not belong to that account."); }
-        return Ok(new AccountDto { AccountId = caller.AccountId, Name = _store.GetAccountName(caller.AccountId) ?? caller.AccountId });
+        return Ok(new AccountDto
+        {
+            AccountId = caller.AccountId,
+            Name = _store.GetAccountName(caller.AccountId) ?? caller.AccountId,
+            CallerPrivileges = caller.IsAdmin ? [ApiAccessPrivilege, AccountAdministrationPrivilege] : [ApiAccessPrivilege],
+        });
     }
 
     public IResult Create(Caller caller, JsonElement body)

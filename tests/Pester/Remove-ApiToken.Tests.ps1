@@ -104,7 +104,7 @@ Describe 'Remove-ApiToken targets' {
         Test-ServerToken $made.id | Should -BeFalse
     }
 
-    It 'outputs the token as it was before revocation with -PassThru' {
+    It 'outputs the revoked token (Status Revoked) with -PassThru' {
         $name = New-Name
         $made = New-ServerToken -User $alice -Name $name
         $output = @(Remove-ApiToken -Id $made.id -PassThru -Confirm:$false)
@@ -112,7 +112,7 @@ Describe 'Remove-ApiToken targets' {
         $output[0] | Should -BeOfType ([TokenManagement.ApiToken])
         $output[0].Id | Should -Be $made.id
         $output[0].Name | Should -BeExactly $name
-        $output[0].Status | Should -Be ([TokenManagement.ApiTokenStatus]::Enabled)
+        $output[0].Status | Should -Be ([TokenManagement.ApiTokenStatus]::Revoked)
         Test-ServerToken $made.id | Should -BeFalse
     }
 

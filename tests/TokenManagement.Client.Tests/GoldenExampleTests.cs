@@ -262,6 +262,8 @@ public sealed class GoldenExampleTests
                 Assert.Equal(body.GetProperty("accountId").GetString(), account.AccountId);
                 Assert.Equal(body.GetProperty("name").GetString(), account.Name);
                 Assert.Equal(body.GetProperty("status").GetString(), account.Status);
+                Assert.Equal(body.GetProperty("callerPrivileges").EnumerateArray().Select(p => p.GetString()!).ToArray(), account.CallerPrivileges!);
+                Assert.False(account.IsAdministrator);
                 break;
             default:
                 Assert.Fail("Unknown @type " + body.GetProperty("@type").GetString());

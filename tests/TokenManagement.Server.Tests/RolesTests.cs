@@ -4,6 +4,19 @@ namespace TokenManagement.Server.Tests;
 public sealed class RolesTests
 {
     [Fact]
+    public async Task The_account_check_says_which_privileges_the_caller_has()
+    {
+        await using var server = await TestServer.StartAsync();
+        var admin = server.AddUser("acme", "admin@acme.example", admin: true);
+        var alice = server.AddUser("acme", "alice@acme.example");
+
+        string[] Privileges(System.Text.Json.Nodes.JsonObject account) =>
+            account["callerPrivileges"]!.AsArray().Select(p => p!.GetValue<string>()).ToArray();
+        Assert.Equal(["API_ACCESS", "ACCOUNT_ADMINISTRATION"], Privileges((await admin.Get("Account/acme")).Object));
+        Assert.Equal(["API_ACCESS"], Privileges((await alice.Get("Account/acme")).Object));
+    }
+
+    [Fact]
     public async Task Another_users_token_is_404_exactly_like_a_missing_one()
     {
         await using var server = await TestServer.StartAsync();

@@ -199,6 +199,9 @@ internal static class ApiJson
         AccountId = OptionalString(root, "accountId") ?? "",
         Name = OptionalString(root, "name") ?? "",
         Status = OptionalString(root, "status") ?? "",
+        CallerPrivileges = root.TryGetProperty("callerPrivileges", out var privileges) && privileges.ValueKind == JsonValueKind.Array
+            ? privileges.EnumerateArray().Where(p => p.ValueKind == JsonValueKind.String).Select(p => p.GetString()!).ToArray()
+            : null,
     });
 
     public static QueryPage ReadQueryPage(byte[] body) => Parse(body, root =>

@@ -76,10 +76,11 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
             RequestObserver = RequestLog.Forward,
         });
         string? ownTokenId;
+        bool? isAdministrator;
         try
         {
             QueueVerbose($"Checking the credential of {userId} for account {accountId} at {root}.");
-            await client.GetAccountAsync(cancellationToken).ConfigureAwait(false);
+            isAdministrator = (await client.GetAccountAsync(cancellationToken).ConfigureAwait(false)).IsAdministrator;
             Api.ApiToken? own = await client.FindTokenByValueAsync(token, cancellationToken).ConfigureAwait(false);
             ownTokenId = own?.Id;
         }
@@ -102,7 +103,7 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
             QueueWarning("The service did not show the id of this connection's own token: Disable-ApiToken and Remove-ApiToken cannot protect it.");
         }
 
-        var session = new ConnectionSession(client, accountId, userId, root, SecureStrings.Prefix(token, 6), ownTokenId);
+        var session = new ConnectionSession(client, accountId, userId, root, SecureStrings.Prefix(token, 6), ownTokenId, isAdministrator);
         AtomSphereConnection connection = _scope!.Add(session);
         QueueVerbose($"Connected as {userId} to account {accountId}: connection {connection.Id} is the default.");
         if (PassThru)

@@ -19,19 +19,23 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     /// <summary>Any token the caller may see, by id (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
     public string[]? Id { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidateWildcardPattern]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ApiTokenUserIdCompleter))]
     public string[]? UserId { get; set; }
 
     /// <summary>Every user's tokens (needs Account Administration).</summary>
     [Parameter]
     public SwitchParameter AllUsers { get; set; }
 
+    /// <summary>Enabled or Disabled (the service keeps no revoked tokens).</summary>
     [Parameter]
+    [ValidateSet(nameof(ApiTokenStatus.Enabled), nameof(ApiTokenStatus.Disabled))]
     public ApiTokenStatus? Status { get; set; }
 
     [Parameter]
@@ -68,6 +72,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
 
         AtomSphereConnection connection = CurrentConnection;
         Api.AtomSphereClient client = connection.Session.Client;
+        WarnIfOthersInvisible(connection);
 
         // Many ids are asked for in several queries (the service limits a filter's size).
         string[][] idChunks = Id is { Length: > 0 } ids
@@ -142,7 +147,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens")).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             return;
         }
         finally
@@ -180,19 +185,71 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens")).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, null, "Could not list API tokens", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             return;
         }
 
         foreach (string name in unmatchedNames)
         {
-            await WriteErrorAsync(ApiErrors.NotFound(name, $"No API token named '{name}' matches.")).ConfigureAwait(false);
+            await WriteErrorAsync(await NameNotFoundAsync(connection, ApiTokenNames.Literal(name), cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
         foreach (string id in unmatchedIds)
         {
-            await WriteErrorAsync(ApiErrors.NotFound(id, $"No API token with id '{id}' matches.")).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.NotFound(id, $"User {connection.UserId} can see no API token with id '{id}'.", ApiErrors.UnseenAdvice(connection))).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A literal name that matched nothing in scope, said for the case: whose tokens were searched and, when the
+    /// caller searched only their own and can see others', how many other users hold it. Never the advice to run
+    /// Get-ApiToken, which is what was just run.
+    /// </summary>
+    private async Task<ErrorRecord> NameNotFoundAsync(AtomSphereConnection connection, string name, CancellationToken cancellationToken)
+    {
+        const string WildcardAdvice = "Names are compared ignoring case; a wildcard (e.g. -Name '{0}*') finds names that start with it.";
+        string wildcard = string.Format(System.Globalization.CultureInfo.InvariantCulture, WildcardAdvice,
+            System.Management.Automation.Language.CodeGeneration.EscapeSingleQuotedStringContent(WildcardPattern.Escape(name)));
+        if (UserId is { Length: > 0 } users)
+        {
+            return ApiErrors.NotFound(name, $"No API token of {string.Join(", ", users)} is named '{name}'.", wildcard);
+        }
+
+        bool everyone = AllUsers || Id is { Length: > 0 };
+        if (everyone && connection.Session.IsAdministrator == true)
+        {
+            return ApiErrors.NotFound(name, $"No API token in account {connection.AccountId} is named '{name}'.", wildcard);
+        }
+
+        long others = everyone ? 0 : await TargetResolver.OthersNamedAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        return others > 0
+            ? ApiErrors.NotFound(name, $"You have no API token named '{name}'; {(others == 1 ? "1 other user does" : $"{others} other users do")}: add -AllUsers.", null)
+            : ApiErrors.NotFound(name, $"You have no API token named '{name}'.", wildcard);
+    }
+
+    private bool _scopeWarned;
+
+    /// <summary>
+    /// A listing of other users' tokens by someone who can see only their own is silently partial: said once per
+    /// command, so that an audit does not look complete when it is not.
+    /// </summary>
+    private void WarnIfOthersInvisible(AtomSphereConnection connection)
+    {
+        if (_scopeWarned || connection.Session.IsAdministrator != false)
+        {
+            return;
+        }
+
+        string? asked = AllUsers
+            ? "-AllUsers"
+            : UserId?.Any(u => ApiTokenNames.IsPattern(u) || !ApiTokenNames.AreEqual(u, connection.UserId)) == true ? "-UserId" : null;
+        if (asked is null)
+        {
+            return;
+        }
+
+        _scopeWarned = true;
+        QueueWarning($"Only your own tokens are visible to {connection.UserId}: {asked} lists other users' tokens only with Account Administration, which this user does not have.");
     }
 
     /// <summary>Ids per query: well inside the service's limit on a filter's expressions.</summary>

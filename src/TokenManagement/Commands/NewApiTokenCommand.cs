@@ -39,7 +39,7 @@ public sealed class NewApiTokenCommand : ApiTokenCommandBase
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await WriteErrorAsync(ApiErrors.FromException(exception, name, $"Could not create API token '{name}'", nameRequest: true)).ConfigureAwait(false);
+            await WriteErrorAsync(ApiErrors.FromException(exception, name, $"Could not create API token '{name}'", nameRequest: true, new ErrorCase { Connection = connection, Change = true })).ConfigureAwait(false);
             return;
         }
 

@@ -18,7 +18,7 @@ public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
         async (token, cancellationToken) =>
         {
             await token.Connection!.Session.Client.RevokeTokenAsync(token.Id, cancellationToken).ConfigureAwait(false);
-            return token;
+            return ApiTokenMapper.Revoked(token);
         })
     {
         EndsConnections = true,

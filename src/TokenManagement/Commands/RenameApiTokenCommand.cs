@@ -11,12 +11,13 @@ public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
     /// <summary>The token's id (also from a property named Id of piped objects).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
     public string Id { get; set; } = "";
 
     /// <summary>The exact name of one of the caller's own tokens (no wildcards: one token gets one new name).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TargetSets.Name)]
     [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ApiTokenNameCompleter))]
+    [ArgumentCompleter(typeof(ApiTokenLiteralNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1)]

@@ -173,7 +173,9 @@ function Get-ParameterInfo($Command, $Parameter, [string]$Set, $Instance, [strin
     $byName = [bool]($sets | Where-Object ValueFromPipelineByPropertyName)
     $position = $sets | Where-Object Position -GE 0 | Select-Object -First 1 -ExpandProperty Position
     $type = [Nullable]::GetUnderlyingType($Parameter.ParameterType) ?? $Parameter.ParameterType
-    $accepted = @(if ($type.IsEnum) { [Enum]::GetNames($type) }) + @($Parameter.Attributes | Where-Object { $_ -is [ValidateSet] } | ForEach-Object ValidValues)
+    # A ValidateSet narrows an enum (Get-ApiToken -Status takes no Revoked): it is what the parameter accepts.
+    $validSet = @($Parameter.Attributes | Where-Object { $_ -is [ValidateSet] } | ForEach-Object ValidValues)
+    $accepted = if ($validSet.Count) { $validSet } else { @(if ($type.IsEnum) { [Enum]::GetNames($type) }) }
     $isSwitch = $type -eq [switch]
     $default = if ($isSwitch) { 'False' } elseif ($DocumentedDefault) { $DocumentedDefault } else { 'None' }
     $property = if ($Instance) { $Instance.GetType().GetProperty($Parameter.Name) }

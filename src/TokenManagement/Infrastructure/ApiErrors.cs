@@ -24,85 +24,144 @@ internal static class ErrorIds
 }
 
 /// <summary>
+/// Who met an error, and doing what: the advice depends on it (an administrator is not told to get Account
+/// Administration, a failure after connecting is not a mistyped credential, only a rename is the owner's alone).
+/// </summary>
+internal sealed class ErrorCase
+{
+    /// <summary>The connection the request went through; null while connecting.</summary>
+    public AtomSphereConnection? Connection { get; set; }
+
+    /// <summary>The request renames a token (only its owner may).</summary>
+    public bool Rename { get; set; }
+
+    /// <summary>The request changes something (its outcome matters when no answer came).</summary>
+    public bool Change { get; set; }
+
+    /// <summary>The token acted on, when known.</summary>
+    public ApiToken? Token { get; set; }
+
+    public static ErrorCase Through(AtomSphereConnection? connection) => new() { Connection = connection };
+}
+
+/// <summary>
 /// Every ErrorRecord the module writes. <see cref="FromApi"/> holds the one table from the client's
-/// <see cref="Api.ApiErrorKind"/> to error id, category and what to do next. Messages name tokens by name and id,
-/// never by value; the client's messages never contain a value either.
+/// <see cref="Api.ApiErrorKind"/> to error id, category and what to do next, chosen for the case (<see cref="ErrorCase"/>).
+/// Messages name tokens by name and id, never by value; the client's messages never contain a value either.
 /// </summary>
 internal static class ApiErrors
 {
     private sealed class Rule
     {
-        public Rule(string errorId, ErrorCategory category, string advice, bool clientAdvises = true)
+        public Rule(string errorId, ErrorCategory category, Func<ErrorCase, string?> advice)
         {
             ErrorId = errorId;
             Category = category;
             Advice = advice;
-            ClientAdvises = clientAdvises;
+        }
+
+        public Rule(string errorId, ErrorCategory category, string? advice)
+            : this(errorId, category, _ => advice)
+        {
         }
 
         public string ErrorId { get; }
         public ErrorCategory Category { get; }
-        public string Advice { get; }
 
-        /// <summary>Whether the client's message already says what to do (else the advice is added to the message).</summary>
-        public bool ClientAdvises { get; }
+        /// <summary>What to do, for this case; null when the client's message already says it.</summary>
+        public Func<ErrorCase, string?> Advice { get; }
     }
 
     private static readonly Dictionary<Api.ApiErrorKind, Rule> s_table = new()
     {
         [Api.ApiErrorKind.InvalidRequest] = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
-            "The service refused the request. Check the parameters; if they are right, report this with the -Verbose output.", clientAdvises: false),
-        [Api.ApiErrorKind.Unauthorized] = new(ErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError,
-            "The user id or token is wrong, or the token was disabled or revoked. Run Connect-AtomSphere with a valid token."),
-        [Api.ApiErrorKind.Forbidden] = new(ErrorIds.ApiAccessDenied, ErrorCategory.PermissionDenied,
-            "The user needs the API Access privilege; other users' tokens need Account Administration, and only a token's owner can rename it."),
-        [Api.ApiErrorKind.NotFound] = new(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound,
-            "Check the token with Get-ApiToken (-AllUsers lists other users' tokens, with Account Administration).", clientAdvises: false),
-        [Api.ApiErrorKind.NameConflict] = new(ErrorIds.ApiTokenNameConflict, ErrorCategory.ResourceExists,
-            "Choose another name, or rename or remove the existing token first."),
-        [Api.ApiErrorKind.TokenLimitReached] = new(ErrorIds.ApiTokenLimitReached, ErrorCategory.QuotaExceeded,
-            "Remove a token that is no longer used (Get-ApiToken -NotUsedSince ... | Remove-ApiToken) and try again."),
-        [Api.ApiErrorKind.Unavailable] = new(ErrorIds.ServiceUnavailable, ErrorCategory.ResourceUnavailable,
-            "The service is busy or unreachable. Try again later, or lower -RequestsPerSecond or raise -TimeoutSec in Connect-AtomSphere."),
-        [Api.ApiErrorKind.ServerError] = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
-            "The service failed. Try again later; if it persists, report it with the -Verbose output."),
+            "The service refused the request. Check the parameters; if they are right, report this with the -Verbose output."),
+        [Api.ApiErrorKind.Unauthorized] = new(ErrorIds.AuthenticationFailed, ErrorCategory.AuthenticationError, UnauthorizedAdvice),
+        [Api.ApiErrorKind.Forbidden] = new(ErrorIds.ApiAccessDenied, ErrorCategory.PermissionDenied, ForbiddenAdvice),
+        [Api.ApiErrorKind.NotFound] = new(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound, c => UnseenAdvice(c.Connection)),
+
+        // The client's messages of these say what to do.
+        [Api.ApiErrorKind.NameConflict] = new(ErrorIds.ApiTokenNameConflict, ErrorCategory.ResourceExists, (string?)null),
+        [Api.ApiErrorKind.TokenLimitReached] = new(ErrorIds.ApiTokenLimitReached, ErrorCategory.QuotaExceeded, (string?)null),
+        [Api.ApiErrorKind.Unavailable] = new(ErrorIds.ServiceUnavailable, ErrorCategory.ResourceUnavailable, (string?)null),
+        [Api.ApiErrorKind.ServerError] = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult, (string?)null),
     };
 
     // A 400 to a request whose only input is a name (create, rename) is about that name.
-    private static readonly Rule s_invalidName = new(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,
-        "Use 1 to 100 characters without control characters.", clientAdvises: false);
+    private const string NameAdvice = "Use 1 to 100 characters without control characters.";
 
-    private static readonly Rule s_unknown = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult,
-        "Try again later; if it persists, report it with the -Verbose output.");
+    private static readonly Rule s_invalidName = new(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument, NameAdvice);
+
+    private const string ReportAdvice = "Try again later; if it persists, report it with the -Verbose output.";
+
+    private static readonly Rule s_unknown = new(ErrorIds.ApiRequestFailed, ErrorCategory.InvalidResult, ReportAdvice);
+
+    private static string UnauthorizedAdvice(ErrorCase c) => c.Connection is { } connection
+        ? $"The token of connection {connection.Id} ({connection.UserId}) no longer authenticates: it was disabled or revoked after connecting. Run Connect-AtomSphere with a valid token."
+        : "Check the account id, the user id and the token, and that the token is enabled and not revoked.";
+
+    private static string ForbiddenAdvice(ErrorCase c)
+    {
+        if (c.Connection is not { } connection)
+        {
+            return "Check -AccountId, and that the user has the API Access privilege (an account administrator grants it).";
+        }
+
+        if (c.Rename && c.Token is { } token && !ApiTokenNames.AreEqual(token.UserId, connection.UserId))
+        {
+            return $"Only its owner, {token.UserId}, can rename it.";
+        }
+
+        // After connecting, the account is right, and another user's token is 404 (not 403) to a non-administrator:
+        // what is left is a privilege taken away since.
+        return $"{connection.UserId} may have lost the API Access privilege since connecting: ask an account administrator, then run Connect-AtomSphere again.";
+    }
+
+    /// <summary>Why a token cannot be seen through this connection, for its user.</summary>
+    public static string UnseenAdvice(AtomSphereConnection? connection) => connection?.Session.IsAdministrator switch
+    {
+        true => "It may have been revoked.",
+        false => $"It may have been revoked, or belong to another user: other users' tokens are visible only with Account Administration, which {connection.UserId} does not have.",
+        _ => "It may have been revoked, or belong to another user (other users' tokens are visible only with Account Administration).",
+    };
 
     /// <summary>The record for a failed API call.</summary>
     /// <param name="exception">The client's exception.</param>
     /// <param name="target">The token (or its id, or the name asked for); never the cmdlet.</param>
     /// <param name="doing">What failed, e.g. "Could not revoke API token 'x' (id 1, user u)".</param>
     /// <param name="nameRequest">The request's only input was a token name (create, rename).</param>
-    public static ErrorRecord FromApi(Api.ApiException exception, object? target, string doing, bool nameRequest = false)
+    /// <param name="situation">Who asked, doing what: chooses the advice.</param>
+    public static ErrorRecord FromApi(Api.ApiException exception, object? target, string doing, bool nameRequest = false, ErrorCase? situation = null)
     {
         Rule rule = nameRequest && exception.Kind == Api.ApiErrorKind.InvalidRequest
             ? s_invalidName
             : s_table.TryGetValue(exception.Kind, out Rule? found) ? found : s_unknown;
-        return Create(rule.ErrorId, rule.Category, $"{doing}: {exception.Message.Trim()}", target, exception, rule.ClientAdvises ? null : rule.Advice);
+        situation ??= new ErrorCase();
+        situation.Token ??= target as ApiToken;
+        return Create(rule.ErrorId, rule.Category, $"{doing}: {exception.Message.Trim()}", target, exception, rule.Advice(situation));
     }
 
     /// <summary>
     /// The record for any failed call: <see cref="Api.ApiException"/> through the table, anything else (a bug, a
     /// connection closed while the request ran) as ApiRequestFailed. Cancellation is not a failure: the caller stops.
     /// </summary>
-    public static ErrorRecord FromException(Exception exception, object? target, string doing, bool nameRequest = false)
+    public static ErrorRecord FromException(Exception exception, object? target, string doing, bool nameRequest = false, ErrorCase? situation = null)
     {
         if (exception is Api.ApiException api)
         {
-            return FromApi(api, target, doing, nameRequest);
+            return FromApi(api, target, doing, nameRequest, situation);
         }
 
-        string what = exception is OperationCanceledException
-            ? "the request was cancelled before the service answered (the connection was closed?), so whether it took effect is not known. Check with Get-ApiToken."
-            : exception.Message.Trim();
-        return Create(s_unknown.ErrorId, s_unknown.Category, $"{doing}: {what}", target, exception, s_unknown.Advice);
+        if (exception is OperationCanceledException)
+        {
+            return Create(s_unknown.ErrorId, s_unknown.Category,
+                $"{doing}: the request was cancelled before the service answered (was the connection closed?).", target, exception,
+                situation?.Change == true
+                    ? "Whether it took effect is not known: read the token again (Get-ApiToken -Id) before repeating it."
+                    : "Connect again if the connection was closed, then repeat the command.");
+        }
+
+        return Create(s_unknown.ErrorId, s_unknown.Category, $"{doing}: {exception.Message.Trim()}", target, exception, ReportAdvice);
     }
 
     /// <summary>
@@ -116,14 +175,17 @@ internal static class ApiErrors
     public static ErrorRecord NotConnected(AtomSphereConnection? closed) =>
         Create(ErrorIds.NotConnected, ErrorCategory.ConnectionError,
             closed is null ? "Not connected." : $"Connection {closed.Id} is closed.",
-            closed, null, "Run Connect-AtomSphere first.");
+            closed, null, closed is null
+                ? "Run Connect-AtomSphere first."
+                : "Run Connect-AtomSphere, or pass an open connection (Get-AtomSphereConnection lists them) to -Connection.");
 
     public static ErrorRecord InvalidName(string? name, string problem) =>
         Create(ErrorIds.InvalidApiTokenName, ErrorCategory.InvalidArgument,
-            $"'{name}' is not a valid API token name. {problem}", name, null, s_invalidName.Advice);
+            $"'{name}' is not a valid API token name. {problem}", name, null, NameAdvice);
 
-    public static ErrorRecord NotFound(object? target, string message) =>
-        Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound, message, target, null, s_table[Api.ApiErrorKind.NotFound].Advice);
+    /// <param name="advice">What to do, for this case (null when the message says all there is).</param>
+    public static ErrorRecord NotFound(object? target, string message, string? advice) =>
+        Create(ErrorIds.ApiTokenNotFound, ErrorCategory.ObjectNotFound, message, target, null, advice);
 
     /// <summary>A piped token whose connection was closed since it was read.</summary>
     public static ErrorRecord TokenConnectionClosed(ApiToken token) =>

@@ -57,5 +57,5 @@ public abstract class ApiTokenCommandBase : AsyncPSCmdlet
     }
 
     private protected override ErrorRecord? MapTerminatingError(Exception exception) =>
-        exception is Api.ApiException api ? ApiErrors.FromApi(api, null, "The request failed") : null;
+        exception is Api.ApiException api ? ApiErrors.FromApi(api, null, "The request failed", situation: ErrorCase.Through(_used)) : null;
 }

@@ -15,6 +15,28 @@ internal static class ApiTokenMapper
         return result;
     }
 
+    /// <summary>The token as it is after Remove-ApiToken: what was read, with Status Revoked (the piped object is not changed).</summary>
+    public static ApiToken Revoked(ApiToken token)
+    {
+        var revoked = Copy(token, new ApiToken());
+        revoked.Status = ApiTokenStatus.Revoked;
+        return revoked;
+    }
+
+    private static ApiToken Copy(ApiToken source, ApiToken target)
+    {
+        target.Id = source.Id;
+        target.Name = source.Name;
+        target.UserId = source.UserId;
+        target.AccountId = source.AccountId;
+        target.TokenPrefix = source.TokenPrefix;
+        target.Status = source.Status;
+        target.CreatedDate = source.CreatedDate;
+        target.LastUsedDate = source.LastUsedDate;
+        target.Connection = source.Connection;
+        return target;
+    }
+
     /// <summary>The ShouldProcess / message target: name, id and user, never the value.</summary>
     public static string Describe(ApiToken token) => $"'{token.Name}' (id {token.Id}, user {token.UserId})";
 
@@ -26,13 +48,21 @@ internal static class ApiTokenMapper
         target.UserId = source.UserId;
         target.AccountId = source.AccountId;
         target.TokenPrefix = source.TokenPrefix;
-        target.Status = source.Status == Api.ApiTokenStatus.Disabled ? ApiTokenStatus.Disabled : ApiTokenStatus.Enabled;
+        target.Status = ToPublic(source.Status);
         target.CreatedDate = source.CreatedDate.UtcDateTime;
         target.LastUsedDate = source.LastUsedDate?.UtcDateTime;
         target.Connection = connection;
         return target;
     }
 
-    public static Api.ApiTokenStatus ToClient(ApiTokenStatus status) =>
-        status == ApiTokenStatus.Disabled ? Api.ApiTokenStatus.Disabled : Api.ApiTokenStatus.Enabled;
+    public static ApiTokenStatus ToPublic(Api.ApiTokenStatus status) =>
+        status == Api.ApiTokenStatus.Disabled ? ApiTokenStatus.Disabled : ApiTokenStatus.Enabled;
+
+    /// <summary>A status to set (Enable, Disable); Revoked is no status to set but Remove-ApiToken's request.</summary>
+    public static Api.ApiTokenStatus ToClient(ApiTokenStatus status) => status switch
+    {
+        ApiTokenStatus.Enabled => Api.ApiTokenStatus.Enabled,
+        ApiTokenStatus.Disabled => Api.ApiTokenStatus.Disabled,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Only Enabled and Disabled can be set."),
+    };
 }

@@ -20,11 +20,11 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
     [ApiTokenReferenceTransformation]
     public ApiToken InputObject { get; set; } = null!;
 
-    /// <summary>Write the token (after the change; for Remove, as it was before).</summary>
+    /// <summary>Write the token as it is after the change (for Remove, with Status Revoked).</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection);
+    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection, MyInvocation.MyCommand.Name, ownerOnly: this is Commands.RenameApiTokenCommand);
 
     /// <summary>This invocation's run of the cmdlet's action (created on first use, with the bound options).</summary>
     private protected TokenActionRun Run(TokenAction action, TokenActionOptions options)
@@ -57,6 +57,7 @@ public abstract class ApiTokenBulkCommandBase : ApiTokenTargetCommandBase
     /// <summary>The tokens' ids (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     /// <summary>Names (or wildcard patterns) of the caller's own tokens; strings piped in bind here.</summary>

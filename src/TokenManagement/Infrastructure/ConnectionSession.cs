@@ -7,8 +7,9 @@ internal sealed class ConnectionSession
 {
     private int _closed;
 
-    public ConnectionSession(Api.AtomSphereClient client, string accountId, string userId, Uri root, string tokenPrefix, string? ownTokenId)
+    public ConnectionSession(Api.AtomSphereClient client, string accountId, string userId, Uri root, string tokenPrefix, string? ownTokenId, bool? isAdministrator = null)
     {
+        IsAdministrator = isAdministrator;
         Client = client;
         AccountId = accountId;
         UserId = userId;
@@ -25,6 +26,12 @@ internal sealed class ConnectionSession
 
     /// <summary>The id of the token this connection authenticates with (null if the service did not show it).</summary>
     public string? OwnTokenId { get; }
+
+    /// <summary>
+    /// Whether the user has Account Administration (sees and may act on every user's tokens), as the account check
+    /// said when connecting; null when the service did not say.
+    /// </summary>
+    public bool? IsAdministrator { get; }
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 

@@ -57,13 +57,19 @@ internal sealed class TargetResolver
     private readonly List<string> _names = new();
     private readonly List<SecureString> _values = new();
     private readonly Stopwatch _pendingSince = new();
+    private readonly string _commandName;
+    private readonly bool _ownerOnly;
     private bool _flushedOnce;
 
     /// <param name="channel">Where errors go.</param>
     /// <param name="explicitConnection">-Connection, if given.</param>
     /// <param name="connection">-Connection or the default; throws the terminating NotConnected when there is none.</param>
-    public TargetResolver(IPipelineChannel channel, AtomSphereConnection? explicitConnection, Func<AtomSphereConnection> connection)
+    /// <param name="commandName">The command, for advice that names it.</param>
+    /// <param name="ownerOnly">The command acts only on the caller's own tokens whoever asks (rename).</param>
+    public TargetResolver(IPipelineChannel channel, AtomSphereConnection? explicitConnection, Func<AtomSphereConnection> connection, string commandName, bool ownerOnly)
     {
+        _commandName = commandName;
+        _ownerOnly = ownerOnly;
         _channel = channel;
         _explicit = explicitConnection;
         _connection = connection;
@@ -155,7 +161,13 @@ internal sealed class TargetResolver
 
     private async Task AddInputAsync(ApiToken input, List<ApiToken> ready, CancellationToken cancellationToken)
     {
-        if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
+        if (input.IsVerified && input.Status == ApiTokenStatus.Revoked)
+        {
+            // Remove-ApiToken -PassThru wrote it: no request can find it again.
+            await FailAsync(ApiErrors.NotFound(input, $"API token {ApiTokenMapper.Describe(input)} was revoked.",
+                "A revoked token is gone for good; create a new one with New-ApiToken.")).ConfigureAwait(false);
+        }
+        else if (input.IsVerified && (_explicit is null || ReferenceEquals(_explicit, input.Connection)))
         {
             ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false)); // keep the input's order
             if (input.Connection!.State != AtomSphereConnectionState.Open)
@@ -239,7 +251,7 @@ internal sealed class TargetResolver
             }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
             {
-                await FailAsync(ApiErrors.FromException(exception, ids[0], $"Could not find API token with id '{ids[0]}'")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.FromException(exception, ids[0], $"Could not find API token with id '{ids[0]}'", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             }
 
             return found;
@@ -254,7 +266,7 @@ internal sealed class TargetResolver
         {
             foreach (string id in ids)
             {
-                await FailAsync(ApiErrors.FromException(exception, id, $"Could not find API token with id '{id}'")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.FromException(exception, id, $"Could not find API token with id '{id}'", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             }
 
             return found;
@@ -268,13 +280,13 @@ internal sealed class TargetResolver
             }
             else if (item.StatusCode == 404)
             {
-                await FailAsync(ApiErrors.NotFound(item.Id, $"User {connection.UserId} can see no API token with id '{item.Id}'.")).ConfigureAwait(false);
+                await FailAsync(ApiErrors.NotFound(item.Id, $"User {connection.UserId} can see no API token with id '{item.Id}'.", ApiErrors.UnseenAdvice(connection))).ConfigureAwait(false);
             }
             else
             {
                 await FailAsync(ApiErrors.FromException(
                     new Api.ApiException(Api.ApiErrorKind.ServerError, item.ErrorMessage ?? $"The service answered {item.StatusCode} for it.", item.StatusCode),
-                    item.Id, $"Could not find API token with id '{item.Id}'")).ConfigureAwait(false);
+                    item.Id, $"Could not find API token with id '{item.Id}'", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             }
         }
 
@@ -302,7 +314,7 @@ internal sealed class TargetResolver
             {
                 foreach (string name in batch)
                 {
-                    await FailAsync(ApiErrors.FromException(exception, name, $"Could not look up API tokens named '{name}'")).ConfigureAwait(false);
+                    await FailAsync(ApiErrors.FromException(exception, name, $"Could not look up API tokens named '{name}'", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
                 }
 
                 continue;
@@ -313,12 +325,55 @@ internal sealed class TargetResolver
             {
                 if (!await ExistsAsync(connection, name, cancellationToken).ConfigureAwait(false))
                 {
-                    await FailAsync(ApiErrors.NotFound(name, $"User {connection.UserId} has no API token named '{name}'.")).ConfigureAwait(false);
+                    await FailAsync(await NameNotFoundAsync(connection, name, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 }
             }
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// A name finds only the caller's own tokens. When other users hold it (visible to an administrator), the
+    /// message says how many, and how to act on theirs, where this command may.
+    /// </summary>
+    private async Task<System.Management.Automation.ErrorRecord> NameNotFoundAsync(AtomSphereConnection connection, string name, CancellationToken cancellationToken)
+    {
+        string message = $"User {connection.UserId} has no API token named '{name}'.";
+        long others = await OthersNamedAsync(connection, name, cancellationToken).ConfigureAwait(false);
+        if (others == 0)
+        {
+            return ApiErrors.NotFound(name, message, null);
+        }
+
+        string users = others == 1 ? "1 other user does" : $"{others} other users do";
+        string listing = $"Get-ApiToken -AllUsers -Name '{System.Management.Automation.Language.CodeGeneration.EscapeSingleQuotedStringContent(System.Management.Automation.WildcardPattern.Escape(name))}'";
+        return ApiErrors.NotFound(name, $"User {connection.UserId} has no API token named '{name}'; {users}.", _ownerOnly
+            ? "Only a token's owner can rename it."
+            : $"-Name finds only your own tokens; to act on theirs, pipe them: {listing} | {_commandName}.");
+    }
+
+    /// <summary>How many other users' tokens the caller can see with this name (0 for a non-administrator; 0 when the lookup fails).</summary>
+    internal static async Task<long> OthersNamedAsync(AtomSphereConnection connection, string name, CancellationToken cancellationToken)
+    {
+        if (connection.Session.IsAdministrator == false)
+        {
+            return 0; // nobody else's tokens are visible: no request can tell
+        }
+
+        try
+        {
+            Api.QueryPage page = await connection.Session.Client.QueryAsync(ApiTokenFilter.AllOf(
+                Api.QueryExpression.Compare(ApiTokenFilter.UserId, "NOT_EQUALS", connection.UserId),
+                ApiTokenFilter.Equal(ApiTokenFilter.Name, name)), cancellationToken).ConfigureAwait(false);
+
+            // A user has at most one token with a name (the same key), so tokens are users.
+            return page.NumberOfResults;
+        }
+        catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
+        {
+            return 0;
+        }
     }
 
     private async Task<bool> ExistsAsync(AtomSphereConnection connection, string name, CancellationToken cancellationToken)
@@ -353,7 +408,7 @@ internal sealed class TargetResolver
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, cancellationToken))
         {
-            await FailAsync(ApiErrors.FromException(exception, pattern, $"Could not look up API tokens named '{pattern}'")).ConfigureAwait(false);
+            await FailAsync(ApiErrors.FromException(exception, pattern, $"Could not look up API tokens named '{pattern}'", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
             return Array.Empty<ApiToken>();
         }
     }
@@ -376,7 +431,7 @@ internal sealed class TargetResolver
             {
                 foreach (SecureString _ in batch)
                 {
-                    await FailAsync(ApiErrors.FromException(exception, null, "Could not look up the API token with the given value")).ConfigureAwait(false);
+                    await FailAsync(ApiErrors.FromException(exception, null, "Could not look up the API token with the given value", situation: ErrorCase.Through(connection))).ConfigureAwait(false);
                 }
 
                 continue;
@@ -405,7 +460,7 @@ internal sealed class TargetResolver
                 if (!exists)
                 {
                     string which = batch.Length == 1 ? "the given value" : $"value {i + 1} of {batch.Length} in this batch";
-                    await FailAsync(ApiErrors.NotFound(null, $"No API token that user {connection.UserId} can see has {which}.")).ConfigureAwait(false);
+                    await FailAsync(ApiErrors.NotFound(null, $"No API token that user {connection.UserId} can see has {which}.", ApiErrors.UnseenAdvice(connection))).ConfigureAwait(false);
                 }
             }
         }

@@ -188,7 +188,8 @@ internal sealed class TokenActionRun
         catch (Exception exception)
         {
             _progress!.Failed();
-            await _channel.WriteErrorAsync(ApiErrors.FromException(exception, token, $"Could not {_action.Verb} API token {target}", _action.IsNameRequest)).ConfigureAwait(false);
+            await _channel.WriteErrorAsync(ApiErrors.FromException(exception, token, $"Could not {_action.Verb} API token {target}", _action.IsNameRequest,
+                new ErrorCase { Connection = token.Connection, Rename = _action.IsNameRequest, Change = true, Token = token })).ConfigureAwait(false);
             return false;
         }
 
