@@ -313,6 +313,49 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public void Entries_keyed_by_an_older_rule_are_rekeyed_at_start_and_stay_append_only()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "tm-audit-" + Guid.NewGuid().ToString("n")[..12]);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, "tokens.db");
+        try
+        {
+            var store = new TokenStore(path);
+            store.Initialize();
+            store.EnsureUser("acme", "stra\u00DFe@acme.example", isAdmin: false, apiAccess: true);
+            store.Create("acme", "stra\u00DFe@acme.example", "ci", 5, DateTimeOffset.UtcNow);
+            using (var connection = new SqliteConnection($"Data Source={path}"))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                // As an older server's lowercasing would have keyed the entry, and no rule recorded.
+                command.CommandText = "DROP TRIGGER audit_log_no_update; "
+                    + "UPDATE audit_log SET actor_key = 'stra\u00DFe@acme.example', owner_key = 'stra\u00DFe@acme.example'; "
+                    + "DELETE FROM meta WHERE key = 'key-rule';";
+                command.ExecuteNonQuery();
+            }
+
+            store.Initialize();
+
+            var caller = new Caller("acme", "STRASSE@acme.example", false, true, "");
+            var filter = QueryFilterTranslator.ToSql(new FilterNode { Property = "userId", Operator = "EQUALS", Arguments = ["strasse@ACME.example"] }, QuerySchema.AuditLog);
+            Assert.Single(store.AuditFirstPage(caller, filter, 100).Rows);
+            using (var connection = new SqliteConnection($"Data Source={path}"))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "UPDATE audit_log SET outcome = 'FORBIDDEN'";
+                Assert.Contains("append-only", Assert.Throws<SqliteException>(() => command.ExecuteNonQuery()).Message);
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task An_action_whose_entry_cannot_be_written_does_not_happen()
     {
         await using var server = await TestServer.StartAsync();
