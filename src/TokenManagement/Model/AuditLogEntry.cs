@@ -41,5 +41,6 @@ public class AuditLogEntry
     public string Source { get; internal set; } = "";
     public AuditLogOutcome Outcome { get; internal set; }
 
-    public override string ToString() => $"{Date:yyyy-MM-ddTHH:mm:ssZ} {Action} '{TokenName}' by {UserId}: {Outcome}";
+    public override string ToString() =>
+        $"{Date.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)} {Action} '{TokenName}' by {UserId}: {Outcome}";
 }
