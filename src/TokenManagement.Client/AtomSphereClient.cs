@@ -8,7 +8,7 @@ using TokenManagement.Client.Internal;
 namespace TokenManagement.Client;
 
 /// <summary>
-/// The ApiToken API (docs/api.md) for one account and credential. Thread-safe; one instance per connection.
+/// The ApiToken and AuditLog API (docs/api.md) for one account and credential. Thread-safe; one instance per connection.
 /// Every failure is an <see cref="ApiException"/>; cancellation is an <see cref="OperationCanceledException"/>.
 /// </summary>
 public sealed class AtomSphereClient : IDisposable
@@ -265,10 +265,61 @@ public sealed class AtomSphereClient : IDisposable
             throw new ArgumentException("A query token is required.", nameof(queryToken));
         }
 
+        var body = await SendQueryMoreAsync("ApiToken/queryMore", queryToken, cancellationToken).ConfigureAwait(false);
+        return ApiJson.ReadQueryPage(body);
+    }
+
+    /// <summary>GET /AuditLog/{id}: one audit entry.</summary>
+    public async Task<AuditLogEntry> GetAuditLogEntryAsync(string id, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            throw new ArgumentException("An audit entry id is required.", nameof(id));
+        }
+
+        var body = await SendAsync(HttpMethod.Get, "AuditLog/" + Uri.EscapeDataString(id), null, cancellationToken).ConfigureAwait(false);
+        return ApiJson.ReadAuditLogEntry(body);
+    }
+
+    /// <summary>
+    /// POST /AuditLog/query; a null filter matches every entry the caller may see (properties: date, userId,
+    /// ownerUserId, action, tokenId, level, outcome). Oldest first.
+    /// </summary>
+    public async Task<AuditLogPage> QueryAuditLogAsync(QueryExpression? filter, CancellationToken cancellationToken)
+    {
+        var body = await SendAsync(HttpMethod.Post, "AuditLog/query", JsonContent(ApiJson.QueryBody(filter)), cancellationToken).ConfigureAwait(false);
+        return ApiJson.ReadAuditLogPage(body);
+    }
+
+    /// <summary>POST /AuditLog/queryMore with the previous page's query token.</summary>
+    public async Task<AuditLogPage> QueryMoreAuditLogAsync(string queryToken, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(queryToken))
+        {
+            throw new ArgumentException("A query token is required.", nameof(queryToken));
+        }
+
+        var body = await SendQueryMoreAsync("AuditLog/queryMore", queryToken, cancellationToken).ConfigureAwait(false);
+        return ApiJson.ReadAuditLogPage(body);
+    }
+
+    /// <summary>The audit log page after <paramref name="page"/>, or null after the last one (lazy, like <see cref="NextPageAsync"/>).</summary>
+    public async Task<AuditLogPage?> NextAuditLogPageAsync(AuditLogPage page, CancellationToken cancellationToken)
+    {
+        if (page is null)
+        {
+            throw new ArgumentNullException(nameof(page));
+        }
+
+        return page.QueryToken is { Length: > 0 } next ? await QueryMoreAuditLogAsync(next, cancellationToken).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>A queryMore: the bare queryToken as the whole text/plain body.</summary>
+    private Task<byte[]> SendQueryMoreAsync(string path, string queryToken, CancellationToken cancellationToken)
+    {
         var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(queryToken));
         content.Headers.ContentType = TextType;
-        var body = await SendAsync(HttpMethod.Post, "ApiToken/queryMore", content, cancellationToken).ConfigureAwait(false);
-        return ApiJson.ReadQueryPage(body);
+        return SendAsync(HttpMethod.Post, path, content, cancellationToken);
     }
 
     /// <summary>

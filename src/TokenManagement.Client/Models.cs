@@ -66,6 +66,75 @@ public sealed class QueryPage
     public string? QueryToken { get; }
 }
 
+/// <summary>One entry of the audit log (docs/api.md, The AuditLog object): an action on a token. Never holds a value.</summary>
+public sealed class AuditLogEntry
+{
+    public string Id { get; set; } = "";
+    public string AccountId { get; set; } = "";
+    public DateTimeOffset Date { get; set; }
+
+    /// <summary>The acting user.</summary>
+    public string UserId { get; set; } = "";
+
+    /// <summary>The token's owner.</summary>
+    public string OwnerUserId { get; set; } = "";
+    public AuditAction Action { get; set; }
+    public string TokenId { get; set; } = "";
+
+    /// <summary>The token's name when the action was taken.</summary>
+    public string TokenName { get; set; } = "";
+
+    /// <summary>Only for <see cref="AuditAction.Rename"/>: the name asked for.</summary>
+    public string? NewTokenName { get; set; }
+    public string TokenPrefix { get; set; } = "";
+    public AuditLevel Level { get; set; }
+
+    /// <summary>Where the action came from: <c>API</c>.</summary>
+    public string Source { get; set; } = "";
+    public AuditOutcome Outcome { get; set; }
+}
+
+/// <summary>The audit log's <c>action</c> values, in the order of docs/api.md.</summary>
+public enum AuditAction
+{
+    Create,
+    Rename,
+    Disable,
+    Enable,
+    Revoke,
+}
+
+/// <summary><c>USER</c>: the owner acted; <c>ADMINISTRATOR</c>: an administrator acted on another user's token.</summary>
+public enum AuditLevel
+{
+    User,
+    Administrator,
+}
+
+public enum AuditOutcome
+{
+    Success,
+    Forbidden,
+    NameConflict,
+}
+
+/// <summary>One page of an audit log query: at most 100 entries, and the total number of matches.</summary>
+public sealed class AuditLogPage
+{
+    public AuditLogPage(IReadOnlyList<AuditLogEntry> entries, long numberOfResults, string? queryToken)
+    {
+        Entries = entries;
+        NumberOfResults = numberOfResults;
+        QueryToken = queryToken;
+    }
+
+    public IReadOnlyList<AuditLogEntry> Entries { get; }
+    public long NumberOfResults { get; }
+
+    /// <summary>Present only when more results follow.</summary>
+    public string? QueryToken { get; }
+}
+
 /// <summary>One item of a bulk read: the token, or the error the service gave for that id.</summary>
 public sealed class BulkItem
 {

@@ -35,7 +35,8 @@ public sealed class SimpleExpression : QueryExpression
     /// <summary>EQUALS, NOT_EQUALS, LIKE, STARTS_WITH, BETWEEN, GREATER_THAN, ..., IS_NULL, IS_NOT_NULL.</summary>
     public string Operator { get; }
 
-    /// <summary>id, name, userId, status, tokenPrefix, createdDate, lastUsedDate, token.</summary>
+    /// <summary>ApiToken: id, name, userId, status, tokenPrefix, createdDate, lastUsedDate, token. AuditLog: date, userId,
+    /// ownerUserId, action, tokenId, level, outcome.</summary>
     public string Property { get; }
     public IReadOnlyList<string> Arguments { get; }
 }

@@ -28,6 +28,23 @@ internal static class Json
         LastUsedDate = token.LastUsedDate is { } used ? Date(used) : null,
         Token = value,
     };
+
+    public static AuditLogDto ToDto(AuditEntry entry) => new()
+    {
+        Id = entry.Id,
+        AccountId = entry.AccountId,
+        Date = Date(entry.Date),
+        UserId = entry.UserId,
+        OwnerUserId = entry.OwnerUserId,
+        Action = entry.Action,
+        TokenId = entry.TokenId,
+        TokenName = entry.TokenName,
+        NewTokenName = entry.NewTokenName,
+        TokenPrefix = entry.TokenPrefix,
+        Level = entry.Level,
+        Source = entry.Source,
+        Outcome = entry.Outcome,
+    };
 }
 
 internal sealed class ApiTokenDto
@@ -46,12 +63,33 @@ internal sealed class ApiTokenDto
     public string? Token { get; init; }
 }
 
-internal sealed class QueryResultDto
+internal sealed class QueryResultDto<T>
 {
     [JsonPropertyName("@type")] public string Type { get; init; } = "QueryResult";
     public long NumberOfResults { get; init; }
     public string? QueryToken { get; init; }
-    public IReadOnlyList<ApiTokenDto> Result { get; init; } = [];
+    public IReadOnlyList<T> Result { get; init; } = [];
+}
+
+/// <summary>An audit entry as docs/api.md shows it: never a token value or hash.</summary>
+internal sealed class AuditLogDto
+{
+    [JsonPropertyName("@type")] public string Type { get; init; } = "AuditLog";
+    public string Id { get; init; } = "";
+    public string AccountId { get; init; } = "";
+    public string Date { get; init; } = "";
+    public string UserId { get; init; } = "";
+    public string OwnerUserId { get; init; } = "";
+    public string Action { get; init; } = "";
+    public string TokenId { get; init; } = "";
+    public string TokenName { get; init; } = "";
+
+    /// <summary>Only on RENAME: the name asked for.</summary>
+    public string? NewTokenName { get; init; }
+    public string TokenPrefix { get; init; } = "";
+    public string Level { get; init; } = "";
+    public string Source { get; init; } = "";
+    public string Outcome { get; init; } = "";
 }
 
 internal sealed class BulkResultDto

@@ -40,7 +40,53 @@ public sealed class FilterNode
     [JsonPropertyName("a")] public IReadOnlyList<string>? Arguments { get; init; }
 }
 
-/// <summary>Translates the platform's QueryFilter grammar (docs/api.md, Query) into SQL over the tokens table.</summary>
+/// <summary>The kinds of queryable property: each kind decides the operators it takes and how its arguments compare.</summary>
+public enum QueryKind { CaseSensitiveText, NameKey, Enumeration, Date, TokenValue }
+
+/// <summary>One queryable property: its column, its kind and, for an enumeration, its values (canonical spelling).</summary>
+public sealed record QueryProperty(string Column, QueryKind Kind, IReadOnlyList<string>? Values = null);
+
+/// <summary>
+/// The queryable properties of one object type (docs/api.md: ApiToken, AuditLog). The grammar, the limits and the
+/// SQL are the translator's, shared by every type; a type is only its property table.
+/// </summary>
+public sealed class QuerySchema
+{
+    private QuerySchema(string objectType, IReadOnlyDictionary<string, QueryProperty> properties)
+    {
+        ObjectType = objectType;
+        Properties = properties;
+    }
+
+    /// <summary>The object the query lists; a queryToken is bound to it.</summary>
+    public string ObjectType { get; }
+    public IReadOnlyDictionary<string, QueryProperty> Properties { get; }
+
+    public static readonly QuerySchema ApiToken = new("ApiToken", new Dictionary<string, QueryProperty>(StringComparer.Ordinal)
+    {
+        ["id"] = new("id", QueryKind.CaseSensitiveText),
+        ["name"] = new("name_key", QueryKind.NameKey),
+        ["userId"] = new("user_key", QueryKind.NameKey),
+        ["status"] = new("status", QueryKind.Enumeration, [TokenStatus.Enabled, TokenStatus.Disabled]),
+        ["tokenPrefix"] = new("token_prefix", QueryKind.CaseSensitiveText),
+        ["createdDate"] = new("created_date", QueryKind.Date),
+        ["lastUsedDate"] = new("last_used_date", QueryKind.Date),
+        ["token"] = new("token_hash", QueryKind.TokenValue),
+    });
+
+    public static readonly QuerySchema AuditLog = new("AuditLog", new Dictionary<string, QueryProperty>(StringComparer.Ordinal)
+    {
+        ["date"] = new("date", QueryKind.Date),
+        ["userId"] = new("actor_key", QueryKind.NameKey),
+        ["ownerUserId"] = new("owner_key", QueryKind.NameKey),
+        ["action"] = new("action", QueryKind.Enumeration, AuditValues.Actions),
+        ["tokenId"] = new("token_id", QueryKind.CaseSensitiveText),
+        ["level"] = new("level", QueryKind.Enumeration, AuditValues.Levels),
+        ["outcome"] = new("outcome", QueryKind.Enumeration, AuditValues.Outcomes),
+    });
+}
+
+/// <summary>Translates the platform's QueryFilter grammar (docs/api.md, Query) into SQL over one object type's table.</summary>
 public static class QueryFilterTranslator
 {
     /// <summary>Groupings inside groupings: the outermost is level 1. The contract states this number.</summary>
@@ -51,22 +97,6 @@ public static class QueryFilterTranslator
 
     /// <summary>Characters (UTF-16 code units) in one argument; well inside SQLite's 50,000-byte LIKE pattern limit.</summary>
     public const int MaxArgumentLength = 1000;
-
-    private enum Kind { CaseSensitiveText, NameKey, Status, Date, TokenValue }
-
-    private sealed record Property(string Column, Kind Kind);
-
-    private static readonly Dictionary<string, Property> Properties = new(StringComparer.Ordinal)
-    {
-        ["id"] = new("id", Kind.CaseSensitiveText),
-        ["name"] = new("name_key", Kind.NameKey),
-        ["userId"] = new("user_key", Kind.NameKey),
-        ["status"] = new("status", Kind.Status),
-        ["tokenPrefix"] = new("token_prefix", Kind.CaseSensitiveText),
-        ["createdDate"] = new("created_date", Kind.Date),
-        ["lastUsedDate"] = new("last_used_date", Kind.Date),
-        ["token"] = new("token_hash", Kind.TokenValue),
-    };
 
     /// <summary>Operator name -> number of arguments.</summary>
     private static readonly Dictionary<string, int> Operators = new(StringComparer.Ordinal)
@@ -82,17 +112,20 @@ public static class QueryFilterTranslator
     /// Reads a query body (<c>{}</c> or <c>{"QueryFilter":{"expression":...}}</c>) into a validated filter; null
     /// matches everything. Throws <see cref="ApiError"/> 400 naming the offending part.
     /// </summary>
-    public static FilterNode? Parse(JsonElement body)
+    public static FilterNode? Parse(JsonElement body) => Parse(body, QuerySchema.ApiToken);
+
+    /// <inheritdoc cref="Parse(JsonElement)"/>
+    public static FilterNode? Parse(JsonElement body, QuerySchema schema)
     {
         if (body.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("The query body must be a JSON object."); }
         if (!body.TryGetProperty("QueryFilter", out var queryFilter) || queryFilter.ValueKind == JsonValueKind.Null) { return null; }
         if (queryFilter.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest("QueryFilter must be a JSON object."); }
         if (!queryFilter.TryGetProperty("expression", out var expression) || expression.ValueKind == JsonValueKind.Null) { return null; }
         var expressions = 0;
-        return Parse(expression, "expression", nesting: 0, ref expressions);
+        return Parse(expression, "expression", schema, nesting: 0, ref expressions);
     }
 
-    private static FilterNode Parse(JsonElement node, string path, int nesting, ref int expressions)
+    private static FilterNode Parse(JsonElement node, string path, QuerySchema schema, int nesting, ref int expressions)
     {
         if (++expressions > MaxExpressions) { throw ApiError.InvalidRequest($"The filter has more than {MaxExpressions} expressions."); }
         if (node.ValueKind != JsonValueKind.Object) { throw ApiError.InvalidRequest($"{path} must be a JSON object."); }
@@ -112,7 +145,7 @@ public static class QueryFilterTranslator
             var index = 0;
             foreach (var child in nested.EnumerateArray())
             {
-                children.Add(Parse(child, $"{path}.nestedExpression[{index++}]", nesting + 1, ref expressions));
+                children.Add(Parse(child, $"{path}.nestedExpression[{index++}]", schema, nesting + 1, ref expressions));
             }
             return new FilterNode { Grouping = Ascii.EqualsIgnoreCase(op, "and") ? "and" : "or", Nested = children };
         }
@@ -123,9 +156,9 @@ public static class QueryFilterTranslator
             throw ApiError.InvalidRequest($"{path}: unknown operator '{ApiError.Echo(op)}'.");
         }
         var propertyName = RequiredString(node, "property", path);
-        if (!Properties.TryGetValue(propertyName, out var property))
+        if (!schema.Properties.TryGetValue(propertyName, out var property))
         {
-            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Echo(propertyName)}'. Known: {string.Join(", ", Properties.Keys)}.");
+            throw ApiError.InvalidRequest($"{path}: unknown property '{ApiError.Echo(propertyName)}'. Known: {string.Join(", ", schema.Properties.Keys)}.");
         }
         CheckApplies(upper, propertyName, property.Kind, path);
         var arguments = ReadArguments(node, path);
@@ -135,27 +168,30 @@ public static class QueryFilterTranslator
         }
         for (var i = 0; i < arguments.Count; i++)
         {
-            arguments[i] = CheckArgument(arguments[i], upper, propertyName, property.Kind, $"{path}.argument[{i}]");
+            arguments[i] = CheckArgument(arguments[i], upper, propertyName, property, $"{path}.argument[{i}]");
         }
         return new FilterNode { Property = propertyName, Operator = upper, Arguments = arguments };
     }
 
     /// <summary>SQL for a filter that <see cref="Parse"/> produced (now or, kept in a queryToken, earlier).</summary>
-    public static SqlFilter ToSql(FilterNode? filter)
+    public static SqlFilter ToSql(FilterNode? filter) => ToSql(filter, QuerySchema.ApiToken);
+
+    /// <inheritdoc cref="ToSql(FilterNode?)"/>
+    public static SqlFilter ToSql(FilterNode? filter, QuerySchema schema)
     {
         if (filter is null) { return SqlFilter.All; }
         var parameters = new List<KeyValuePair<string, object>>();
-        return new SqlFilter(ToSql(filter, parameters), parameters);
+        return new SqlFilter(ToSql(filter, schema, parameters), parameters);
     }
 
-    private static string ToSql(FilterNode node, List<KeyValuePair<string, object>> parameters)
+    private static string ToSql(FilterNode node, QuerySchema schema, List<KeyValuePair<string, object>> parameters)
     {
         if (node.Grouping is { } grouping)
         {
-            var parts = (node.Nested ?? []).Select(child => "(" + ToSql(child, parameters) + ")");
+            var parts = (node.Nested ?? []).Select(child => "(" + ToSql(child, schema, parameters) + ")");
             return string.Join(grouping == "and" ? " AND " : " OR ", parts);
         }
-        var property = Properties[node.Property!];
+        var property = schema.Properties[node.Property!];
         var names = (node.Arguments ?? []).Select(argument =>
         {
             var name = "$f" + parameters.Count.ToString(CultureInfo.InvariantCulture);
@@ -163,7 +199,7 @@ public static class QueryFilterTranslator
             return name;
         }).ToList();
         var column = property.Column;
-        if (property.Kind == Kind.TokenValue)
+        if (property.Kind == QueryKind.TokenValue)
         {
             // The visibility check runs inside the covering index (TokenStore's ix_tokens_credential): a value that
             // exists but is not the caller's to see costs no more than one that never existed. $a, $admin and $me are
@@ -190,44 +226,47 @@ public static class QueryFilterTranslator
         };
     }
 
-    private static void CheckApplies(string op, string propertyName, Kind kind, string path)
+    private static void CheckApplies(string op, string propertyName, QueryKind kind, string path)
     {
         var applies = kind switch
         {
-            Kind.TokenValue => op == "EQUALS",
-            Kind.Status => op is "EQUALS" or "NOT_EQUALS",
-            Kind.Date => op is not ("LIKE" or "STARTS_WITH"),
+            QueryKind.TokenValue => op == "EQUALS",
+            QueryKind.Enumeration => op is "EQUALS" or "NOT_EQUALS",
+            QueryKind.Date => op is not ("LIKE" or "STARTS_WITH"),
             _ => true,
         };
         if (!applies) { throw ApiError.InvalidRequest($"{path}: operator {op} does not apply to property '{propertyName}'."); }
     }
 
     /// <summary>Validates one argument; answers what the filter keeps (a token value becomes its hash here).</summary>
-    private static string CheckArgument(string argument, string op, string propertyName, Kind kind, string path)
+    private static string CheckArgument(string argument, string op, string propertyName, QueryProperty property, string path)
     {
+        var kind = property.Kind;
         if (argument.Length > MaxArgumentLength)
         {
             throw ApiError.InvalidRequest($"{path}: an argument has at most {MaxArgumentLength} characters; {argument.Length} given.");
         }
         switch (kind)
         {
-            case Kind.Status:
-                return TokenStatus.Parse(argument) ?? throw ApiError.InvalidRequest($"{path}: status must be ENABLED or DISABLED.");
-            case Kind.Date when !TryParseDate(argument, out _):
+            case QueryKind.Enumeration:
+                // Any ASCII case, kept in the canonical spelling.
+                return property.Values!.FirstOrDefault(v => Ascii.EqualsIgnoreCase(v, argument))
+                    ?? throw ApiError.InvalidRequest($"{path}: {propertyName} must be {string.Join(" or ", property.Values!)}.");
+            case QueryKind.Date when !TryParseDate(argument, out _):
                 throw ApiError.InvalidRequest($"{path}: '{ApiError.Echo(argument)}' is not a date of the form yyyy-MM-ddTHH:mm:ssZ for {propertyName}.");
-            case Kind.TokenValue:
+            case QueryKind.TokenValue:
                 return Convert.ToBase64String(Secrets.Hash(argument));
         }
         if (op == "LIKE") { LikePattern.Check(argument, path); }
         return argument;
     }
 
-    private static object SqlValue(string argument, string op, Kind kind) => kind switch
+    private static object SqlValue(string argument, string op, QueryKind kind) => kind switch
     {
-        Kind.NameKey when op == "LIKE" => LikePattern.MapLiterals(argument, Names.Key),
-        Kind.NameKey => Names.Key(argument),
-        Kind.Date => TryParseDate(argument, out var seconds) ? seconds : throw new InvalidOperationException("A stored filter holds an unchecked date."),
-        Kind.TokenValue => Convert.FromBase64String(argument),
+        QueryKind.NameKey when op == "LIKE" => LikePattern.MapLiterals(argument, Names.Key),
+        QueryKind.NameKey => Names.Key(argument),
+        QueryKind.Date => TryParseDate(argument, out var seconds) ? seconds : throw new InvalidOperationException("A stored filter holds an unchecked date."),
+        QueryKind.TokenValue => Convert.FromBase64String(argument),
         _ => argument,
     };
 

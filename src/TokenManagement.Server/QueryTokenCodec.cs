@@ -6,8 +6,9 @@ namespace TokenManagement.Server;
 
 /// <summary>
 /// queryTokens: opaque and tamper-proof (AES-GCM: encrypted as well as authenticated, so that names and other
-/// arguments of a filter do not show), bound to the caller and expiring. They carry the validated filter (a token
-/// value only as its hash, see <see cref="FilterNode"/>), the keyset position of the last result sent and the total.
+/// arguments of a filter do not show), bound to the caller and to the object type queried, and expiring. They carry the
+/// validated filter (a token value only as its hash, see <see cref="FilterNode"/>), the keyset position of the last
+/// result sent (its date and id) and the total.
 /// </summary>
 public sealed class QueryTokenCodec
 {
@@ -22,7 +23,7 @@ public sealed class QueryTokenCodec
         _lifetime = lifetime;
     }
 
-    public sealed record State(string Account, string User, FilterNode? Filter, long AfterCreated, string AfterId, long Total, long Expires);
+    public sealed record State(string Account, string User, string? Object, FilterNode? Filter, long AfterDate, string AfterId, long Total, long Expires);
 
     /// <summary>Deep enough for the deepest filter the translator accepts.</summary>
     private static readonly JsonSerializerOptions StateJson = new()
@@ -31,9 +32,9 @@ public sealed class QueryTokenCodec
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public string Encode(Caller caller, FilterNode? filter, TokenRecord last, long total, DateTimeOffset now)
+    public string Encode(Caller caller, QuerySchema schema, FilterNode? filter, (long Date, string Id) last, long total, DateTimeOffset now)
     {
-        var state = new State(caller.AccountId, caller.UserKey, filter, last.CreatedDate, last.Id, total, now.Add(_lifetime).ToUnixTimeSeconds());
+        var state = new State(caller.AccountId, caller.UserKey, schema.ObjectType, filter, last.Date, last.Id, total, now.Add(_lifetime).ToUnixTimeSeconds());
         var plaintext = JsonSerializer.SerializeToUtf8Bytes(state, StateJson);
         var sealedToken = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = sealedToken.AsSpan(0, NonceSize);
@@ -43,7 +44,10 @@ public sealed class QueryTokenCodec
         return Base64Url(sealedToken);
     }
 
-    public State Decode(Caller caller, string token, DateTimeOffset now)
+    public State Decode(Caller caller, string token, DateTimeOffset now) => Decode(caller, QuerySchema.ApiToken, token, now);
+
+    /// <summary>The state of a queryToken this caller got from a query of <paramref name="schema"/>'s object type.</summary>
+    public State Decode(Caller caller, QuerySchema schema, string token, DateTimeOffset now)
     {
         var invalid = ApiError.InvalidRequest("The queryToken is invalid, expired or belongs to another caller. Run the query again.");
         byte[] sealedToken;
@@ -62,7 +66,11 @@ public sealed class QueryTokenCodec
         try { state = JsonSerializer.Deserialize<State>(plaintext, StateJson); }
         catch (JsonException) { throw invalid; }
         if (state is null) { throw invalid; }
-        if (state.Account != caller.AccountId || state.User != caller.UserKey || state.Expires < now.ToUnixTimeSeconds()) { throw invalid; }
+        // Another object's token would apply its filter to the wrong table: as invalid as an altered one.
+        if (state.Account != caller.AccountId || state.User != caller.UserKey || state.Object != schema.ObjectType || state.Expires < now.ToUnixTimeSeconds())
+        {
+            throw invalid;
+        }
         return state;
     }
 

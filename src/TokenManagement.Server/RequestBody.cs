@@ -95,11 +95,11 @@ internal static class RequestBody
                 {
                     string name;
                     try { name = property.Name; }
-                    catch (InvalidOperationException) { throw NotUnicode(path.Length == 0 ? "a property name" : $"a property name of {path}"); }
+                    catch (InvalidOperationException) { throw NotUnicode(path.Length == 0 ? "a property name" : $"a property name of {Shown(path)}"); }
                     var childPath = path.Length == 0 ? ApiError.Echo(name) : $"{path}.{ApiError.Echo(name)}";
                     if (!seen.Add(name))
                     {
-                        throw ApiError.InvalidRequest($"The request body has the property '{ApiError.Echo(name)}' twice in {(path.Length == 0 ? "the same object" : path)}.");
+                        throw ApiError.InvalidRequest($"The request body has the property '{ApiError.Echo(name)}' twice in {(path.Length == 0 ? "the same object" : Shown(path))}.");
                     }
                     CheckStrings(property.Value, childPath);
                 }
@@ -108,5 +108,17 @@ internal static class RequestBody
     }
 
     private static ApiError NotUnicode(string where) =>
-        ApiError.InvalidRequest($"The request body is not valid Unicode at {(where.Length == 0 ? "its top level" : where)}: invalid UTF-8 or a lone surrogate.");
+        ApiError.InvalidRequest($"The request body is not valid Unicode at {(where.Length == 0 ? "its top level" : Shown(where))}: invalid UTF-8 or a lone surrogate.");
+
+    /// <summary>
+    /// A path as a message shows it: its last <see cref="ApiError.MaxEcho"/> characters (the deep end says where), since
+    /// a path 99 levels deep is caller input of any length.
+    /// </summary>
+    private static string Shown(string path)
+    {
+        if (path.Length <= ApiError.MaxEcho) { return path; }
+        var start = path.Length - ApiError.MaxEcho;
+        if (char.IsLowSurrogate(path[start])) { start++; }
+        return "…" + path[start..];
+    }
 }

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace TokenManagement.Server;
 
-/// <summary>Builds the token service: Kestrel, the middleware pipeline and the ApiToken endpoints.</summary>
+/// <summary>Builds the token service: Kestrel, the middleware pipeline, the ApiToken and the AuditLog endpoints.</summary>
 public static class ServerApp
 {
     internal const string CallerKey = "TokenManagement.Caller";
@@ -65,6 +65,14 @@ public static class ServerApp
             // A queryToken carries its filter: base64 of a filter from a 64 KiB body needs more than 64 KiB.
             c.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = ServerOptions.MaxQueryTokenBytes;
             return service.QueryMore(Caller(c), await RequestBody.ReadTextAsync(c));
+        });
+        // The audit log is read-only: entries are read and queried, never changed, so any other method answers 405.
+        app.MapGet(Prefix + "/AuditLog/{id}", (HttpContext c, string id) => service.GetAuditEntry(Caller(c), id));
+        app.MapPost(Prefix + "/AuditLog/query", async Task<IResult> (HttpContext c) => service.QueryAuditLog(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
+        app.MapPost(Prefix + "/AuditLog/queryMore", async Task<IResult> (HttpContext c) =>
+        {
+            c.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = ServerOptions.MaxQueryTokenBytes;
+            return service.QueryMoreAuditLog(Caller(c), await RequestBody.ReadTextAsync(c));
         });
         app.MapPost(Prefix + "/ApiToken/bulk", async Task<IResult> (HttpContext c) => service.Bulk(Caller(c), await RequestBody.ReadJsonAsync(c, emptyIsObject: false)));
         app.MapGet(Prefix + "/ApiToken/{id}", (HttpContext c, string id) => service.Get(Caller(c), id));

@@ -48,32 +48,58 @@ public sealed class TokenService
         var status = OptionalString(body, "status") is { } s
             ? TokenStatus.Parse(s) ?? throw ApiError.InvalidRequest("status must be ENABLED or DISABLED.")
             : null;
-        return Ok(Json.ToDto(_store.Update(caller, id, name, status)));
+        return Ok(Json.ToDto(_store.Update(caller, id, name, status, DateTimeOffset.UtcNow)));
     }
 
-    public void Revoke(Caller caller, string id) => _store.Delete(caller, CheckedId(id));
+    public void Revoke(Caller caller, string id) => _store.Delete(caller, CheckedId(id), DateTimeOffset.UtcNow);
 
     public IResult Query(Caller caller, JsonElement body)
     {
-        var filter = QueryFilterTranslator.Parse(body);
+        var schema = QuerySchema.ApiToken;
+        var filter = QueryFilterTranslator.Parse(body, schema);
         // One read for the count and the first page: they agree even while others write.
-        var (total, rows) = _store.FirstPage(caller, QueryFilterTranslator.ToSql(filter), ServerOptions.PageSize + 1);
-        return Page(caller, filter, rows, total);
+        var (total, rows) = _store.FirstPage(caller, QueryFilterTranslator.ToSql(filter, schema), ServerOptions.PageSize + 1);
+        return Page(caller, schema, filter, rows, total, TokenPosition, t => Json.ToDto(t));
     }
 
     public IResult QueryMore(Caller caller, string queryToken)
     {
-        var state = _queryTokens.Decode(caller, queryToken, DateTimeOffset.UtcNow);
-        var rows = _store.Page(caller, QueryFilterTranslator.ToSql(state.Filter), (state.AfterCreated, state.AfterId), ServerOptions.PageSize + 1);
-        return Page(caller, state.Filter, rows, state.Total);
+        var schema = QuerySchema.ApiToken;
+        var state = _queryTokens.Decode(caller, schema, queryToken, DateTimeOffset.UtcNow);
+        var rows = _store.Page(caller, QueryFilterTranslator.ToSql(state.Filter, schema), (state.AfterDate, state.AfterId), ServerOptions.PageSize + 1);
+        return Page(caller, schema, state.Filter, rows, state.Total, TokenPosition, t => Json.ToDto(t));
     }
 
+    public IResult GetAuditEntry(Caller caller, string id) =>
+        Ok(Json.ToDto(_store.GetVisibleEntry(caller, CheckedId(id, "The audit entry id in the path")) ?? throw ApiError.NotFound($"No audit entry with id '{ApiError.Echo(id)}' exists.")));
+
+    /// <summary>POST /AuditLog/query: the same grammar, limits and paging as ApiToken, over the audit log's properties.</summary>
+    public IResult QueryAuditLog(Caller caller, JsonElement body)
+    {
+        var schema = QuerySchema.AuditLog;
+        var filter = QueryFilterTranslator.Parse(body, schema);
+        var (total, rows) = _store.AuditFirstPage(caller, QueryFilterTranslator.ToSql(filter, schema), ServerOptions.PageSize + 1);
+        return Page(caller, schema, filter, rows, total, EntryPosition, e => Json.ToDto(e));
+    }
+
+    public IResult QueryMoreAuditLog(Caller caller, string queryToken)
+    {
+        var schema = QuerySchema.AuditLog;
+        var state = _queryTokens.Decode(caller, schema, queryToken, DateTimeOffset.UtcNow);
+        var rows = _store.AuditPage(caller, QueryFilterTranslator.ToSql(state.Filter, schema), (state.AfterDate, state.AfterId), ServerOptions.PageSize + 1);
+        return Page(caller, schema, state.Filter, rows, state.Total, EntryPosition, e => Json.ToDto(e));
+    }
+
+    private static (long, string) TokenPosition(TokenRecord token) => (token.CreatedDate, token.Id);
+
+    private static (long, string) EntryPosition(AuditEntry entry) => (entry.Date, entry.Id);
+
     /// <summary>Rows holds one more than a page when another page follows (no second count needed).</summary>
-    private IResult Page(Caller caller, FilterNode? filter, IReadOnlyList<TokenRecord> rows, long total)
+    private IResult Page<TRow, TDto>(Caller caller, QuerySchema schema, FilterNode? filter, IReadOnlyList<TRow> rows, long total, Func<TRow, (long, string)> position, Func<TRow, TDto> toDto)
     {
         var page = rows.Take(ServerOptions.PageSize).ToList();
-        var token = rows.Count > ServerOptions.PageSize ? _queryTokens.Encode(caller, filter, page[^1], total, DateTimeOffset.UtcNow) : null;
-        return Ok(new QueryResultDto { NumberOfResults = total, QueryToken = token, Result = page.Select(t => Json.ToDto(t)).ToList() });
+        var token = rows.Count > ServerOptions.PageSize ? _queryTokens.Encode(caller, schema, filter, position(page[^1]), total, DateTimeOffset.UtcNow) : null;
+        return Ok(new QueryResultDto<TDto> { NumberOfResults = total, QueryToken = token, Result = page.Select(toDto).ToList() });
     }
 
     public IResult Bulk(Caller caller, JsonElement body)

@@ -57,9 +57,33 @@ public sealed class TokenStore
             -- so a value that exists (disabled, another user's) costs what a value that never existed costs.
             CREATE INDEX IF NOT EXISTS ix_tokens_credential ON tokens (token_hash, account_id, user_key, id, status, last_used_date);
             CREATE INDEX IF NOT EXISTS ix_users_credential ON users (account_id, user_key, user_id, is_admin, api_access);
-            """);
+            -- The audit log: one row per token action, appended in the action's own transaction. seq orders entries
+            -- written in the same second; the triggers make the table append-only for every writer of the file.
+            CREATE TABLE IF NOT EXISTS audit_log (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                account_id TEXT NOT NULL,
+                date INTEGER NOT NULL,
+                actor_key TEXT NOT NULL,
+                actor_id TEXT NOT NULL,
+                owner_key TEXT NOT NULL,
+                owner_id TEXT NOT NULL,
+                action TEXT NOT NULL,
+                token_id TEXT NOT NULL,
+                token_name TEXT NOT NULL,
+                new_token_name TEXT,
+                token_prefix TEXT NOT NULL,
+                level TEXT NOT NULL,
+                source TEXT NOT NULL,
+                outcome TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS ix_audit_account_order ON audit_log (account_id, date, seq);
+            CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+            """ + AuditNoUpdateTrigger);
         RekeyIfTheRuleChanged(connection);
     }
+
+    private const string AuditNoUpdateTrigger =
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;";
 
     /// <summary>
     /// Keys (name_key, user_key) are <see cref="Names.Key"/> of the name and user id. A database keyed by another
@@ -77,6 +101,11 @@ public sealed class TokenStore
         Execute(connection, "PRAGMA defer_foreign_keys = ON", tx);
         Rekey(connection, tx, "SELECT rowid, user_id FROM users", "UPDATE users SET user_key = $k1 WHERE rowid = $row", "user");
         Rekey(connection, tx, "SELECT rowid, user_id, name FROM tokens", "UPDATE tokens SET user_key = $k1, name_key = $k2 WHERE rowid = $row", "token");
+        // The audit log's user keys follow the rule too: the one change its entries ever get, with the append-only
+        // trigger lifted inside this transaction only.
+        Execute(connection, "DROP TRIGGER IF EXISTS audit_log_no_update", tx);
+        Rekey(connection, tx, "SELECT seq, actor_id, owner_id FROM audit_log", "UPDATE audit_log SET actor_key = $k1, owner_key = $k2 WHERE seq = $row", "audit entry");
+        Execute(connection, AuditNoUpdateTrigger, tx);
         using (var record = Command(connection, "INSERT INTO meta (key, value) VALUES ('key-rule', $v) ON CONFLICT (key) DO UPDATE SET value = $v", tx))
         {
             record.Parameters.AddWithValue("$v", System.Text.Encoding.UTF8.GetBytes(Names.KeyRule));
@@ -224,12 +253,12 @@ public sealed class TokenStore
         return ReadPlan(command);
     }
 
-    /// <summary>Tests only: SQLite's plans for the two statements of <see cref="FirstPage"/>.</summary>
+    /// <summary>Tests only: SQLite's plans for the two statements of <see cref="FirstPage(Caller, SqlFilter, int)"/>.</summary>
     internal IReadOnlyList<string> ExplainFirstPage(Caller caller, SqlFilter filter)
     {
         using var connection = Open();
         var plan = new List<string>();
-        foreach (var sql in new[] { CountSql(filter), PageSql(filter, after: false) })
+        foreach (var sql in new[] { CountSql(Tokens, filter), PageSql(Tokens, filter, after: false) })
         {
             using var command = Command(connection, "EXPLAIN QUERY PLAN " + sql);
             AddVisibility(command, caller);
@@ -253,12 +282,16 @@ public sealed class TokenStore
     {
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false);
-        var result = Insert(connection, tx, accountId, userId, name, maxTokensPerUser, now.ToUnixTimeSeconds(), null);
+        var (token, value) = Insert(connection, tx, accountId, userId, name, maxTokensPerUser, now.ToUnixTimeSeconds(), null);
+        Append(connection, tx, Entry(userId, token, AuditValues.Create, null, AuditValues.Success, now));
         tx.Commit();
-        return result;
+        return (token, value);
     }
 
-    /// <summary>For add-user: the account and user are created if missing, then given a token (no limit: it bootstraps).</summary>
+    /// <summary>
+    /// For add-user: the account and user are created if missing, then given a token (no limit: it bootstraps). Not an
+    /// API action, so no audit entry (docs/api.md, The AuditLog object).
+    /// </summary>
     public (TokenRecord Token, string Value) AddUserWithToken(string accountId, string userId, bool isAdmin, bool apiAccess, string tokenName, DateTimeOffset now)
     {
         using var connection = Open();
@@ -367,12 +400,40 @@ public sealed class TokenStore
         return ids.Select(id => GetVisible(connection, null, caller, id)).Where(t => t is not null).ToList()!;
     }
 
-    /// <summary>Renames and/or changes the status. Renaming stays with the owner; status changes with the owner or an administrator.</summary>
-    public TokenRecord Update(Caller caller, string id, string? newName, string? newStatus)
+    /// <summary>
+    /// Renames and/or changes the status. Renaming stays with the owner; status changes with the owner or an administrator.
+    /// Each requested change is one audit entry in the same transaction; a refusal (Forbidden, NameConflict) of a token the
+    /// caller can see is recorded too, with everything else unchanged.
+    /// </summary>
+    public TokenRecord Update(Caller caller, string id, string? newName, string? newStatus, DateTimeOffset now)
     {
         using var connection = Open();
         using var tx = connection.BeginTransaction(deferred: false);
         var token = GetVisible(connection, tx, caller, id) ?? throw ApiError.TokenNotFound(id);
+        try
+        {
+            CheckUpdate(connection, tx, caller, token, newName);
+        }
+        catch (ApiError refused) when (AuditValues.OutcomeOf(refused) is { } outcome)
+        {
+            AppendUpdate(connection, tx, caller, token, newName, newStatus, outcome, now);
+            tx.Commit();
+            throw;
+        }
+        var updated = token with { Name = newName ?? token.Name, Status = newStatus ?? token.Status };
+        using var update = Command(connection, "UPDATE tokens SET name = $n, name_key = $nk, status = $s WHERE id = $id", tx);
+        update.Parameters.AddWithValue("$n", updated.Name);
+        update.Parameters.AddWithValue("$nk", Names.Key(updated.Name));
+        update.Parameters.AddWithValue("$s", updated.Status);
+        update.Parameters.AddWithValue("$id", id);
+        update.ExecuteNonQuery();
+        AppendUpdate(connection, tx, caller, token, newName, newStatus, AuditValues.Success, now);
+        tx.Commit();
+        return updated;
+    }
+
+    private static void CheckUpdate(SqliteConnection connection, SqliteTransaction tx, Caller caller, TokenRecord token, string? newName)
+    {
         var isOwner = Names.Key(token.UserId) == caller.UserKey;
         if (newName is not null && !isOwner)
         {
@@ -384,96 +445,171 @@ public sealed class TokenStore
             exists.Parameters.AddWithValue("$a", token.AccountId);
             exists.Parameters.AddWithValue("$u", Names.Key(token.UserId));
             exists.Parameters.AddWithValue("$n", Names.Key(newName));
-            exists.Parameters.AddWithValue("$id", id);
+            exists.Parameters.AddWithValue("$id", token.Id);
             if (exists.ExecuteScalar() is not null) { throw ApiError.NameConflict(newName); }
         }
-        var updated = token with { Name = newName ?? token.Name, Status = newStatus ?? token.Status };
-        using var update = Command(connection, "UPDATE tokens SET name = $n, name_key = $nk, status = $s WHERE id = $id", tx);
-        update.Parameters.AddWithValue("$n", updated.Name);
-        update.Parameters.AddWithValue("$nk", Names.Key(updated.Name));
-        update.Parameters.AddWithValue("$s", updated.Status);
-        update.Parameters.AddWithValue("$id", id);
-        update.ExecuteNonQuery();
-        tx.Commit();
-        return updated;
     }
 
-    public void Delete(Caller caller, string id)
+    /// <summary>One entry per requested change: RENAME for a name, ENABLE or DISABLE for a status (a body asking for both writes both).</summary>
+    private static void AppendUpdate(SqliteConnection connection, SqliteTransaction tx, Caller caller, TokenRecord token, string? newName, string? newStatus, string outcome, DateTimeOffset now)
+    {
+        if (newName is not null) { Append(connection, tx, Entry(caller.UserId, token, AuditValues.Rename, newName, outcome, now)); }
+        if (newStatus is not null)
+        {
+            Append(connection, tx, Entry(caller.UserId, token, newStatus == TokenStatus.Disabled ? AuditValues.Disable : AuditValues.Enable, null, outcome, now));
+        }
+    }
+
+    /// <summary>Revokes a token the caller may revoke; the deletion and its audit entry are one transaction.</summary>
+    public void Delete(Caller caller, string id, DateTimeOffset now)
     {
         using var connection = Open();
-        using var command = Command(connection, "DELETE FROM tokens WHERE id = $id AND account_id = $a AND ($admin OR user_key = $me)");
+        using var tx = connection.BeginTransaction(deferred: false);
+        var token = GetVisible(connection, tx, caller, id) ?? throw ApiError.TokenNotFound(id);
+        using var command = Command(connection, "DELETE FROM tokens WHERE id = $id", tx);
+        command.Parameters.AddWithValue("$id", token.Id);
+        command.ExecuteNonQuery();
+        Append(connection, tx, Entry(caller.UserId, token, AuditValues.Revoke, null, AuditValues.Success, now));
+        tx.Commit();
+    }
+
+    /// <summary>The entry for an action of <paramref name="actorId"/> on <paramref name="token"/> (as it was before the action).</summary>
+    private static AuditEntry Entry(string actorId, TokenRecord token, string action, string? newName, string outcome, DateTimeOffset now) => new(
+        Secrets.NewId(), token.AccountId, now.ToUnixTimeSeconds(), actorId, token.UserId, action, token.Id, token.Name, newName, token.TokenPrefix,
+        AuditValues.Level(Names.Key(actorId), Names.Key(token.UserId)), AuditValues.Api, outcome);
+
+    private static void Append(SqliteConnection connection, SqliteTransaction tx, AuditEntry entry)
+    {
+        using var insert = Command(connection, """
+            INSERT INTO audit_log (id, account_id, date, actor_key, actor_id, owner_key, owner_id, action, token_id, token_name, new_token_name,
+                                   token_prefix, level, source, outcome)
+            VALUES ($id, $a, $d, $ak, $actor, $ok, $owner, $action, $t, $n, $nn, $p, $level, $source, $outcome)
+            """, tx);
+        insert.Parameters.AddWithValue("$id", entry.Id);
+        insert.Parameters.AddWithValue("$a", entry.AccountId);
+        insert.Parameters.AddWithValue("$d", entry.Date);
+        insert.Parameters.AddWithValue("$ak", Names.Key(entry.UserId));
+        insert.Parameters.AddWithValue("$actor", entry.UserId);
+        insert.Parameters.AddWithValue("$ok", Names.Key(entry.OwnerUserId));
+        insert.Parameters.AddWithValue("$owner", entry.OwnerUserId);
+        insert.Parameters.AddWithValue("$action", entry.Action);
+        insert.Parameters.AddWithValue("$t", entry.TokenId);
+        insert.Parameters.AddWithValue("$n", entry.TokenName);
+        insert.Parameters.AddWithValue("$nn", (object?)entry.NewTokenName ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$p", entry.TokenPrefix);
+        insert.Parameters.AddWithValue("$level", entry.Level);
+        insert.Parameters.AddWithValue("$source", entry.Source);
+        insert.Parameters.AddWithValue("$outcome", entry.Outcome);
+        insert.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// What a query lists: the table, what the caller may see of it, and the keyset order. Tokens are ordered by
+    /// (createdDate, id); audit entries by (date, seq), the position after an entry being found by its id.
+    /// </summary>
+    private sealed record Listing<T>(string Table, string Columns, string Visible, string Order, string After, Func<SqliteDataReader, T> Read);
+
+    private static readonly Listing<TokenRecord> Tokens = new(
+        "tokens", Columns, "($admin OR user_key = $me)", "created_date, id",
+        "(created_date > $afterDate OR (created_date = $afterDate AND id > $afterId))", ReadToken);
+
+    private const string AuditColumns = "id, account_id, date, actor_id, owner_id, action, token_id, token_name, new_token_name, token_prefix, level, source, outcome";
+
+    /// <summary>Administrators see the account's entries; anyone else the entries they acted in or that concern their tokens.</summary>
+    private static readonly Listing<AuditEntry> AuditLog = new(
+        "audit_log", AuditColumns, "($admin OR actor_key = $me OR owner_key = $me)", "date, seq",
+        "(date > $afterDate OR (date = $afterDate AND seq > (SELECT seq FROM audit_log WHERE id = $afterId)))", ReadEntry);
+
+    /// <summary>The audit entry if the caller may see it (see <see cref="AuditLog"/>).</summary>
+    public AuditEntry? GetVisibleEntry(Caller caller, string id)
+    {
+        using var connection = Open();
+        using var command = Command(connection, $"SELECT {AuditColumns} FROM audit_log WHERE id = $id AND account_id = $a AND {AuditLog.Visible}");
         command.Parameters.AddWithValue("$id", id);
         AddVisibility(command, caller);
-        if (command.ExecuteNonQuery() == 0) { throw ApiError.TokenNotFound(id); }
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadEntry(reader) : null;
     }
 
     /// <summary>The number of tokens the caller may see that match the filter.</summary>
     public long Count(Caller caller, SqlFilter filter)
     {
         using var connection = Open();
-        return Count(connection, null, caller, filter);
+        return Count(connection, null, Tokens, caller, filter);
     }
 
     /// <summary>
     /// The total number of matches and the first page, in one read transaction: in WAL mode both statements see the
     /// same snapshot, so numberOfResults agrees with the page however others write meanwhile.
     /// </summary>
-    public (long Total, IReadOnlyList<TokenRecord> Rows) FirstPage(Caller caller, SqlFilter filter, int limit)
+    public (long Total, IReadOnlyList<TokenRecord> Rows) FirstPage(Caller caller, SqlFilter filter, int limit) => FirstPage(Tokens, caller, filter, limit);
+
+    /// <summary>The audit log's <see cref="FirstPage(Caller, SqlFilter, int)"/>.</summary>
+    public (long Total, IReadOnlyList<AuditEntry> Rows) AuditFirstPage(Caller caller, SqlFilter filter, int limit) => FirstPage(AuditLog, caller, filter, limit);
+
+    private (long Total, IReadOnlyList<T> Rows) FirstPage<T>(Listing<T> listing, Caller caller, SqlFilter filter, int limit)
     {
         using var connection = Open();
         using var snapshot = connection.BeginTransaction(deferred: true);
-        var total = Count(connection, snapshot, caller, filter);
+        var total = Count(connection, snapshot, listing, caller, filter);
         BetweenCountAndFirstPage?.Invoke();
-        var rows = Page(connection, snapshot, caller, filter, after: null, limit);
+        var rows = Page(connection, snapshot, listing, caller, filter, after: null, limit);
         snapshot.Commit();
         return (total, rows);
     }
 
-    /// <summary>Tests only: runs between the two reads of <see cref="FirstPage"/>, to place a concurrent write exactly there.</summary>
+    /// <summary>Tests only: runs between the two reads of <see cref="FirstPage(Caller, SqlFilter, int)"/>, to place a concurrent write exactly there.</summary>
     internal Action? BetweenCountAndFirstPage { get; set; }
 
     /// <summary>
     /// One page in (createdDate, id) order, after the given position (keyset paging: revoking tokens between pages
     /// neither skips nor repeats any).
     /// </summary>
-    public IReadOnlyList<TokenRecord> Page(Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
+    public IReadOnlyList<TokenRecord> Page(Caller caller, SqlFilter filter, (long Date, string Id)? after, int limit)
     {
         using var connection = Open();
-        return Page(connection, null, caller, filter, after, limit);
+        return Page(connection, null, Tokens, caller, filter, after, limit);
     }
 
-    private static long Count(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter)
+    /// <summary>One page of audit entries in (date, seq) order, after the entry at the given position.</summary>
+    public IReadOnlyList<AuditEntry> AuditPage(Caller caller, SqlFilter filter, (long Date, string Id)? after, int limit)
     {
-        using var command = Command(connection, CountSql(filter), tx);
+        using var connection = Open();
+        return Page(connection, null, AuditLog, caller, filter, after, limit);
+    }
+
+    private static long Count<T>(SqliteConnection connection, SqliteTransaction? tx, Listing<T> listing, Caller caller, SqlFilter filter)
+    {
+        using var command = Command(connection, CountSql(listing, filter), tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         return (long)command.ExecuteScalar()!;
     }
 
-    private static IReadOnlyList<TokenRecord> Page(SqliteConnection connection, SqliteTransaction? tx, Caller caller, SqlFilter filter, (long CreatedDate, string Id)? after, int limit)
+    private static IReadOnlyList<T> Page<T>(SqliteConnection connection, SqliteTransaction? tx, Listing<T> listing, Caller caller, SqlFilter filter, (long Date, string Id)? after, int limit)
     {
-        using var command = Command(connection, PageSql(filter, after is not null), tx);
+        using var command = Command(connection, PageSql(listing, filter, after is not null), tx);
         AddVisibility(command, caller);
         filter.AddParameters(command);
         if (after is { } position)
         {
-            command.Parameters.AddWithValue("$afterCreated", position.CreatedDate);
+            command.Parameters.AddWithValue("$afterDate", position.Date);
             command.Parameters.AddWithValue("$afterId", position.Id);
         }
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
-        var page = new List<TokenRecord>();
-        while (reader.Read()) { page.Add(ReadToken(reader)); }
+        var page = new List<T>();
+        while (reader.Read()) { page.Add(listing.Read(reader)); }
         return page;
     }
 
-    private static string CountSql(SqlFilter filter) =>
-        $"SELECT COUNT(*) FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})";
+    private static string CountSql<T>(Listing<T> listing, SqlFilter filter) =>
+        $"SELECT COUNT(*) FROM {listing.Table} WHERE account_id = $a AND {listing.Visible} AND ({filter.Sql})";
 
-    private static string PageSql(SqlFilter filter, bool after) =>
-        $"SELECT {Columns} FROM tokens WHERE account_id = $a AND ($admin OR user_key = $me) AND ({filter.Sql})"
-        + (after ? " AND (created_date > $afterCreated OR (created_date = $afterCreated AND id > $afterId))" : "")
-        + " ORDER BY created_date, id LIMIT $limit";
+    private static string PageSql<T>(Listing<T> listing, SqlFilter filter, bool after) =>
+        $"SELECT {listing.Columns} FROM {listing.Table} WHERE account_id = $a AND {listing.Visible} AND ({filter.Sql})"
+        + (after ? $" AND {listing.After}" : "")
+        + $" ORDER BY {listing.Order} LIMIT $limit";
 
     private static void AddVisibility(SqliteCommand command, Caller caller)
     {
@@ -485,6 +621,11 @@ public sealed class TokenStore
     private static TokenRecord ReadToken(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
         reader.GetString(5), reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7));
+
+    private static AuditEntry ReadEntry(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+        reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9), reader.GetString(10),
+        reader.GetString(11), reader.GetString(12));
 
     private SqliteConnection Open()
     {

@@ -7,6 +7,7 @@ BeforeDiscovery {
         @{ Name = 'Connect-AtomSphere'; Type = 'TokenManagement.AtomSphereConnection' }
         @{ Name = 'Get-AtomSphereConnection'; Type = 'TokenManagement.AtomSphereConnection' }
         @{ Name = 'Get-ApiToken'; Type = 'TokenManagement.ApiToken' }
+        @{ Name = 'Get-AtomSphereAuditLog'; Type = 'TokenManagement.AuditLogEntry' }
         @{ Name = 'New-ApiToken'; Type = 'TokenManagement.CreatedApiToken' }
         @{ Name = 'Rename-ApiToken'; Type = 'TokenManagement.ApiToken' }
         @{ Name = 'Enable-ApiToken'; Type = 'TokenManagement.ApiToken' }

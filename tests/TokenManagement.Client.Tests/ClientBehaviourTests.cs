@@ -42,6 +42,49 @@ public sealed class PagingAndBulkTests
         Assert.Equal(["/ApiToken/query", "/ApiToken/queryMore", "/ApiToken/queryMore"], handler.Sent.Select(s => s.Path));
     }
 
+    private static string Entry(int i, string action = "CREATE", string outcome = "SUCCESS") =>
+        $$"""{"@type":"AuditLog","id":"e{{i}}","accountId":"acme-A1B2C3","date":"2026-11-27T18:00:00Z","userId":"admin@acme.example","ownerUserId":"alice@acme.example","action":"{{action}}","tokenId":"id{{i}}","tokenName":"t{{i}}","tokenPrefix":"123aab","level":"ADMINISTRATOR","source":"API","outcome":"{{outcome}}"}""";
+
+    private static HttpResponseMessage AuditPage(int first, int count, long total, string? queryToken, string outcome = "SUCCESS") =>
+        FakeHandler.Json(200, $$"""{"@type":"QueryResult","numberOfResults":{{total}},{{(queryToken is null ? "" : $"\"queryToken\":\"{queryToken}\",")}}"result":[{{string.Join(",", Enumerable.Range(first, count).Select(i => Entry(i, "RENAME", outcome)))}}]}""");
+
+    [Fact]
+    public async Task AuditLogPagesAreFollowedThroughTheAuditLogsOwnQueryMore()
+    {
+        var handler = new FakeHandler((r, _) => r.Path switch
+        {
+            "/AuditLog/query" => AuditPage(0, 100, 150, "qt-a"),
+            "/AuditLog/queryMore" when r.Body == "qt-a" => AuditPage(100, 50, 150, null, "NAME_CONFLICT"),
+            _ => throw new InvalidOperationException(r.Path + " " + r.Body),
+        });
+        using var t = new TestClient(handler);
+
+        var page = await t.Client.QueryAuditLogAsync(QueryExpression.Compare("action", "EQUALS", "RENAME"), default);
+        Assert.Single(handler.Sent); // the next page only when asked for
+        var last = await t.Client.NextAuditLogPageAsync(page, default);
+
+        Assert.Equal(150, last!.NumberOfResults);
+        Assert.Equal("e100", last.Entries[0].Id);
+        Assert.Equal(AuditAction.Rename, last.Entries[0].Action);
+        Assert.Equal(AuditLevel.Administrator, last.Entries[0].Level);
+        Assert.Equal(AuditOutcome.NameConflict, last.Entries[0].Outcome);
+        Assert.Null(await t.Client.NextAuditLogPageAsync(last, default));
+        Assert.Equal(["/AuditLog/query", "/AuditLog/queryMore"], handler.Sent.Select(s => s.Path));
+        Assert.Equal("text/plain", handler.Sent[1].ContentType);
+    }
+
+    [Fact]
+    public async Task AnAuditEntryWithAnUnknownActionIsAnUnexpectedAnswerNotAGuess()
+    {
+        var handler = new FakeHandler((_, _) => FakeHandler.Json(200, $$"""{"@type":"QueryResult","numberOfResults":1,"result":[{{Entry(0, "ROTATE")}}]}"""));
+        using var t = new TestClient(handler);
+
+        var failure = await Assert.ThrowsAsync<ApiException>(() => t.Client.QueryAuditLogAsync(null, default));
+
+        Assert.Equal(ApiErrorKind.ServerError, failure.Kind);
+        Assert.Contains("unknown action 'ROTATE'", failure.Message);
+    }
+
     [Fact]
     public async Task StoppingEarlyRequestsNoFurtherPages()
     {

@@ -16,7 +16,7 @@ public sealed class GoldenExampleTests
         "create", "read", "update-rename", "update-status", "revoke", "query-all", "query-filter", "query-more", "bulk", "account",
         "error-400-InvalidRequest", "error-401-Unauthorized", "error-403-Forbidden", "error-404-NotFound",
         "error-409-NameConflict", "error-409-TokenLimitReached", "error-503-RateLimited", "error-503-Unavailable",
-        "error-500-InternalError",
+        "error-500-InternalError", "auditlog-query", "auditlog-query-more", "auditlog-read",
     ];
 
     public static TheoryData<string> Examples()
@@ -144,6 +144,13 @@ public sealed class GoldenExampleTests
                     body.TryGetProperty("QueryFilter", out var filter) ? ToExpression(filter.GetProperty("expression")) : null, ct);
             case ("POST", ["ApiToken", "queryMore"]):
                 return await client.QueryMoreAsync(body.GetString()!, ct);
+            case ("GET", ["AuditLog", var id]):
+                return await client.GetAuditLogEntryAsync(id, ct);
+            case ("POST", ["AuditLog", "query"]):
+                return await client.QueryAuditLogAsync(
+                    body.TryGetProperty("QueryFilter", out var auditFilter) ? ToExpression(auditFilter.GetProperty("expression")) : null, ct);
+            case ("POST", ["AuditLog", "queryMore"]):
+                return await client.QueryMoreAuditLogAsync(body.GetString()!, ct);
             case ("POST", ["ApiToken", "bulk"]):
                 return await client.BulkGetAsync(body.GetProperty("request").EnumerateArray().Select(i => i.GetProperty("id").GetString()!).ToList(), ct);
             case ("POST", ["ApiToken", var id]):
@@ -221,6 +228,20 @@ public sealed class GoldenExampleTests
                 Assert.False(body.TryGetProperty("token", out _));
                 AssertToken(body, Assert.IsType<ApiToken>(result));
                 break;
+            case "AuditLog":
+                AssertEntry(body, Assert.IsType<AuditLogEntry>(result));
+                break;
+            case "QueryResult" when result is AuditLogPage auditPage:
+                Assert.Equal(body.GetProperty("numberOfResults").GetInt64(), auditPage.NumberOfResults);
+                Assert.Equal(body.TryGetProperty("queryToken", out var auditToken) ? auditToken.GetString() : null, auditPage.QueryToken);
+                var goldenEntries = body.GetProperty("result").EnumerateArray().ToList();
+                Assert.Equal(goldenEntries.Count, auditPage.Entries.Count);
+                for (var i = 0; i < goldenEntries.Count; i++)
+                {
+                    AssertEntry(goldenEntries[i], auditPage.Entries[i]);
+                }
+
+                break;
             case "QueryResult":
                 var page = Assert.IsType<QueryPage>(result);
                 Assert.Equal(body.GetProperty("numberOfResults").GetInt64(), page.NumberOfResults);
@@ -291,6 +312,24 @@ public sealed class GoldenExampleTests
         }
     }
 
+    private static void AssertEntry(JsonElement g, AuditLogEntry e)
+    {
+        Assert.Equal(g.GetProperty("id").GetString(), e.Id);
+        Assert.Equal(g.GetProperty("accountId").GetString(), e.AccountId);
+        Assert.Equal(ParseDate(g.GetProperty("date").GetString()!), e.Date);
+        Assert.Equal(TimeSpan.Zero, e.Date.Offset);
+        Assert.Equal(g.GetProperty("userId").GetString(), e.UserId);
+        Assert.Equal(g.GetProperty("ownerUserId").GetString(), e.OwnerUserId);
+        Assert.Equal(g.GetProperty("action").GetString(), e.Action.ToString().ToUpperInvariant());
+        Assert.Equal(g.GetProperty("tokenId").GetString(), e.TokenId);
+        Assert.Equal(g.GetProperty("tokenName").GetString(), e.TokenName);
+        Assert.Equal(g.TryGetProperty("newTokenName", out var newName) ? newName.GetString() : null, e.NewTokenName);
+        Assert.Equal(g.GetProperty("tokenPrefix").GetString(), e.TokenPrefix);
+        Assert.Equal(g.GetProperty("level").GetString(), e.Level.ToString().ToUpperInvariant());
+        Assert.Equal(g.GetProperty("source").GetString(), e.Source);
+        Assert.Equal(g.GetProperty("outcome").GetString()!.Replace("_", ""), e.Outcome.ToString().ToUpperInvariant());
+    }
+
     private static DateTimeOffset ParseDate(string s) =>
         DateTimeOffset.ParseExact(s, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }
@@ -320,6 +359,20 @@ public sealed class GoldenExampleShapeTests
             }
         }
 
+        foreach (var file in Directory.GetFiles(ContractDir, "auditlog-*.json"))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var entry in Objects(doc.RootElement.GetProperty("response"), "AuditLog"))
+            {
+                Assert.Equal(TestClient.AccountId, entry.GetProperty("accountId").GetString());
+                Assert.Equal(6, entry.GetProperty("tokenPrefix").GetString()!.Length);
+                Assert.Matches("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", entry.GetProperty("date").GetString()!);
+                Assert.Equal(entry.GetProperty("action").GetString() == "RENAME", entry.TryGetProperty("newTokenName", out _));
+                Assert.Equal(entry.GetProperty("userId").GetString() == entry.GetProperty("ownerUserId").GetString() ? "USER" : "ADMINISTRATOR", entry.GetProperty("level").GetString());
+                Assert.False(entry.TryGetProperty("token", out _));
+            }
+        }
+
         using var first = JsonDocument.Parse(File.ReadAllText(Path.Combine(ContractDir, "query-all.json")));
         using var more = JsonDocument.Parse(File.ReadAllText(Path.Combine(ContractDir, "query-more.json")));
         var firstPage = first.RootElement.GetProperty("response").GetProperty("body");
@@ -328,18 +381,21 @@ public sealed class GoldenExampleShapeTests
         Assert.False(more.RootElement.GetProperty("response").GetProperty("body").TryGetProperty("queryToken", out _));
     }
 
-    private static IEnumerable<JsonElement> Tokens(JsonElement e)
+    private static IEnumerable<JsonElement> Tokens(JsonElement e) => Objects(e, "ApiToken");
+
+    /// <summary>Every object of this @type anywhere in <paramref name="e"/>.</summary>
+    private static IEnumerable<JsonElement> Objects(JsonElement e, string objectType)
     {
         if (e.ValueKind == JsonValueKind.Object)
         {
-            if (e.TryGetProperty("@type", out var type) && type.GetString() == "ApiToken")
+            if (e.TryGetProperty("@type", out var type) && type.GetString() == objectType)
             {
                 yield return e;
             }
 
             foreach (var p in e.EnumerateObject())
             {
-                foreach (var t in Tokens(p.Value))
+                foreach (var t in Objects(p.Value, objectType))
                 {
                     yield return t;
                 }
@@ -349,7 +405,7 @@ public sealed class GoldenExampleShapeTests
         {
             foreach (var item in e.EnumerateArray())
             {
-                foreach (var t in Tokens(item))
+                foreach (var t in Objects(item, objectType))
                 {
                     yield return t;
                 }

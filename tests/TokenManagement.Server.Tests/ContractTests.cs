@@ -20,8 +20,11 @@ public sealed class ContractTests
     private const string CiPipelineId = "7b2f4c1e9a5d4e03";
     private const string TerraformId = "3c59dc048e885024";
 
+    /// <summary>The id auditlog-read reads: the administrator's disable of 'ci-pipeline'.</summary>
+    private const string DisableEntryId = "h6p3v9k2q8x4m7n5r3zf";
+
     /// <summary>Properties the contract allows to be absent.</summary>
-    private static readonly HashSet<string> Optional = ["lastUsedDate", "queryToken", "Result", "errorMessage"];
+    private static readonly HashSet<string> Optional = ["lastUsedDate", "queryToken", "Result", "errorMessage", "newTokenName"];
 
     private static readonly string ContractDirectory = Path.Combine(AppContext.BaseDirectory, "contract");
 
@@ -42,6 +45,7 @@ public sealed class ContractTests
             "error-400-InvalidRequest", "error-401-Unauthorized", "error-403-Forbidden", "error-404-NotFound", "error-409-NameConflict",
             "error-409-TokenLimitReached", "error-503-RateLimited", "error-503-Unavailable", "error-500-InternalError",
             "name-nfc-stored", "name-equals-folded", "name-like-full-folding", "name-rename-same-key",
+            "auditlog-query", "auditlog-query-more", "auditlog-read",
         ];
         Assert.Equal([], required.Where(r => !names.Contains(r)).ToArray());
     }
@@ -90,6 +94,21 @@ public sealed class ContractTests
                 break;
             case "error-500-InternalError":
                 BreakTheDatabase(server.Options.DatabasePath);
+                break;
+            case "auditlog-query" or "auditlog-read":
+                // The trail the examples show: alice renames ci-pipeline, an administrator disables it and may not rename it.
+                var aliceCaller = server.Store.Authenticate(Alice, alice.Token, now)!;
+                var adminCaller = server.Store.Authenticate(Admin, admin.Token, now)!;
+                server.Store.Update(aliceCaller, ids[CiPipelineId], "ci-deploy", null, now);
+                server.Store.Update(adminCaller, ids[CiPipelineId], null, TokenStatus.Disabled, now);
+                Assert.Throws<ApiError>(() => server.Store.Update(adminCaller, ids[CiPipelineId], "revoked-by-admin", null, now));
+                path = path.Replace(DisableEntryId, server.Store.AuditFirstPage(adminCaller, SqlFilter.All, 100).Rows.Single(e => e.Action == AuditValues.Disable).Id);
+                caller = example == "auditlog-read" ? admin : alice;
+                break;
+            case "auditlog-query-more":
+                caller = admin;
+                for (var i = 0; i < 100; i++) { server.Store.Create(Account, Alice, $"t{i}", int.MaxValue, now); }
+                body = (await admin.PostRaw("AuditLog/query", "{}")).Object["queryToken"]!.GetValue<string>();
                 break;
             case "name-like-full-folding":
                 server.Store.Create(Account, Alice, "Stra\u00DFe-Deploy", 5, now);

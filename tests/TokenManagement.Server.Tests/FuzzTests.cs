@@ -48,25 +48,27 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var http = admin.Http;
         http.Timeout = TimeSpan.FromSeconds(10);
-        var queryTokens = new List<string>();
+        var queryTokens = new List<(string Object, string Token)>();
 
         var bodyCases = Cases(9000);
         for (var i = 0; i < bodyCases; i++)
         {
             var (method, path, body, contentType) = Generator.BodyCase(random, ids);
             var answer = await Send(http, method, path, body, contentType, $"seed {Seed} body case {i}: {method} {path} {Generator.Show(body)}", findings);
-            if (answer?.Text is { } text && path == "ApiToken/query" && answer.Status == 200 && JsonNode.Parse(text)?["queryToken"] is { } token)
+            if (answer?.Text is { } text && path.EndsWith("/query", StringComparison.Ordinal) && answer.Status == 200 && JsonNode.Parse(text)?["queryToken"] is { } token)
             {
-                queryTokens.Add(token.GetValue<string>());
+                queryTokens.Add((path[..^"query".Length], token.GetValue<string>()));
             }
         }
 
         var moreCases = Cases(1200);
         for (var i = 0; i < moreCases; i++)
         {
-            var token = queryTokens.Count > 0 ? queryTokens[random.Next(queryTokens.Count)] : "x";
+            var (objectPath, token) = queryTokens.Count > 0 ? queryTokens[random.Next(queryTokens.Count)] : ("ApiToken/", "x");
             var body = Generator.MutateQueryToken(random, token);
-            await Send(http, "POST", "ApiToken/queryMore", body, random.Next(4) == 0 ? "application/json" : "text/plain", $"seed {Seed} queryMore case {i}: {Generator.Show(body)}", findings);
+            // Now and then to the other object's queryMore: a token is bound to the object it pages.
+            if (random.Next(8) == 0) { objectPath = objectPath == "ApiToken/" ? "AuditLog/" : "ApiToken/"; }
+            await Send(http, "POST", objectPath + "queryMore", body, random.Next(4) == 0 ? "application/json" : "text/plain", $"seed {Seed} queryMore case {i}: {Generator.Show(body)}", findings);
         }
 
         var pathCases = Cases(4800);
@@ -183,14 +185,15 @@ public sealed class FuzzTests(ITestOutputHelper output)
         private static readonly string[] Operators =
             ["EQUALS", "NOT_EQUALS", "LIKE", "STARTS_WITH", "BETWEEN", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL", "IS_NULL", "IS_NOT_NULL", "equals", "and", "or", "AND", "NOT", "", "XOR"];
 
-        private static readonly string[] Properties = ["id", "name", "userId", "status", "tokenPrefix", "createdDate", "lastUsedDate", "token", "Name", "colour", ""];
+        private static readonly string[] Properties =
+            ["id", "name", "userId", "status", "tokenPrefix", "createdDate", "lastUsedDate", "token", "Name", "colour", "", "date", "ownerUserId", "action", "tokenId", "level", "outcome"];
 
         private static readonly string[] Pieces =
         [
             "a", "ci", "ß", "SS", "é", "e\u0301", "ＡＢ", "ﬁ", "%", "_", "\\", "\\%", "\\_", "\\\\", "'", "\"", "--", ";", "*", "?",
             "\u200B", "\uFEFF", "\u202E", "\u2066", "\u2028", "\u0000", "\u0007", "\t", "\n", "\uFFFF", "\U0001F600", "\u0378", " ",
             "2026-01-01T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01", "ENABLED", "DISABLED", "enabled", "0", "-1", "1e309",
-            "~~LONE~~", "~~BAD~~", "x' OR '1'='1", "%%%%", "_%_%",
+            "~~LONE~~", "~~BAD~~", "x' OR '1'='1", "%%%%", "_%_%", "CREATE", "revoke", "ADMINISTRATOR", "NAME_CONFLICT",
         ];
 
         public static string Text(Random r)
@@ -250,7 +253,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     ["request"] = new JsonArray(Enumerable.Range(0, r.Next(5) == 0 ? r.Next(98, 103) : r.Next(0, 4))
                         .Select(_ => (JsonNode)new JsonObject { ["id"] = r.Next(2) == 0 ? ids[r.Next(ids.Count)] : Text(r) }).ToArray()),
                 }),
-                _ => ("POST", "ApiToken/query", Query(r)),
+                _ => ("POST", r.Next(3) == 0 ? "AuditLog/query" : "ApiToken/query", Query(r)),
             };
             Mutate(r, body);
             var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
@@ -354,7 +357,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 6 => "",
                 _ => "query",
             };
-            var path = r.Next(9) switch
+            var path = r.Next(10) switch
             {
                 0 => $"ApiToken/{Segment()}",
                 1 => $"ApiToken/{Segment()}/{Segment()}",
@@ -364,6 +367,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 5 => $"/api/rest/v2/acme/ApiToken/{Segment()}",
                 6 => $"ApiToken/{Segment()}?x={Segment()}",
                 7 => $"/{Segment()}",
+                8 => r.Next(2) == 0 ? $"AuditLog/{Segment()}" : $"AuditLog/{(r.Next(2) == 0 ? "query" : "queryMore")}",
                 _ => $"ApiToken/{(r.Next(2) == 0 ? "query" : "queryMore")}",
             };
             return (Methods[r.Next(Methods.Length)], path);

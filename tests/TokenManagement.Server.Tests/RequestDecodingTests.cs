@@ -75,6 +75,23 @@ public sealed class RequestDecodingTests
     }
 
     [Fact]
+    public async Task A_deep_path_in_a_message_is_shown_by_its_last_100_characters()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = server.AddUser("acme", "alice@acme.example");
+        // 98 levels of {"a":[ ... ]} with a property twice at the bottom: the path alone is 500 characters.
+        var body = string.Concat(Enumerable.Repeat("{\"a\":[", 49)) + "{\"x\":1,\"x\":2}" + string.Concat(Enumerable.Repeat("]}", 49));
+
+        var answer = await alice.PostRaw("ApiToken/bulk", body);
+
+        answer.AssertError(400, "InvalidRequest");
+        var message = answer.Object["message"]!.GetValue<string>();
+        Assert.True(message.Length <= 200, message);
+        Assert.Contains("'x' twice in …", message);
+        Assert.EndsWith(".a[0].", message);
+    }
+
+    [Fact]
     public async Task Deep_JSON_is_refused_with_its_own_message_not_as_invalid_JSON()
     {
         await using var server = await TestServer.StartAsync();

@@ -120,20 +120,21 @@ public sealed class ApiClient
         return answer.Object;
     }
 
-    public Task<Answer> Query(object? expression) =>
+    /// <summary>A query of <paramref name="objectType"/> (ApiToken or AuditLog).</summary>
+    public Task<Answer> Query(object? expression, string objectType = "ApiToken") =>
         expression is null
-            ? PostRaw("ApiToken/query", "{}")
-            : Post("ApiToken/query", new Dictionary<string, object> { ["QueryFilter"] = new Dictionary<string, object> { ["expression"] = expression } });
+            ? PostRaw($"{objectType}/query", "{}")
+            : Post($"{objectType}/query", new Dictionary<string, object> { ["QueryFilter"] = new Dictionary<string, object> { ["expression"] = expression } });
 
     /// <summary>Every result of a query, following queryMore to the end.</summary>
-    public async Task<List<JsonObject>> QueryAll(object? expression)
+    public async Task<List<JsonObject>> QueryAll(object? expression, string objectType = "ApiToken")
     {
-        var answer = await Query(expression);
-        Assert.Equal(200, answer.Status);
+        var answer = await Query(expression, objectType);
+        Assert.True(answer.Status == 200, answer.Text);
         var all = answer.Object["result"]!.AsArray().Select(n => n!.AsObject()).ToList();
         while (answer.Object["queryToken"] is { } token)
         {
-            answer = await PostRaw("ApiToken/queryMore", token.GetValue<string>(), "text/plain");
+            answer = await PostRaw($"{objectType}/queryMore", token.GetValue<string>(), "text/plain");
             Assert.Equal(200, answer.Status);
             all.AddRange(answer.Object["result"]!.AsArray().Select(n => n!.AsObject()));
         }

@@ -206,24 +206,39 @@ internal static class ApiJson
 
     public static QueryPage ReadQueryPage(byte[] body) => Parse(body, root =>
     {
-        var tokens = new List<ApiToken>();
+        var (tokens, total, queryToken) = ReadQueryResult(root, ReadToken);
+        return new QueryPage(tokens, total, queryToken);
+    });
+
+    public static AuditLogEntry ReadAuditLogEntry(byte[] body) => Parse(body, ReadAuditLogEntry);
+
+    public static AuditLogPage ReadAuditLogPage(byte[] body) => Parse(body, root =>
+    {
+        var (entries, total, queryToken) = ReadQueryResult(root, ReadAuditLogEntry);
+        return new AuditLogPage(entries, total, queryToken);
+    });
+
+    /// <summary>A QueryResult of any object: its results, numberOfResults and queryToken (null on the last page).</summary>
+    private static (List<T> Results, long Total, string? QueryToken) ReadQueryResult<T>(JsonElement root, Func<JsonElement, T> read)
+    {
+        var results = new List<T>();
         if (root.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Array)
         {
             foreach (var item in result.EnumerateArray())
             {
-                tokens.Add(ReadToken(item));
+                results.Add(read(item));
             }
         }
 
-        long total = tokens.Count;
+        long total = results.Count;
         if (root.TryGetProperty("numberOfResults", out var n) && n.ValueKind == JsonValueKind.Number)
         {
             total = n.GetInt64();
         }
 
         var queryToken = OptionalString(root, "queryToken");
-        return new QueryPage(tokens, total, string.IsNullOrEmpty(queryToken) ? null : queryToken);
-    });
+        return (results, total, string.IsNullOrEmpty(queryToken) ? null : queryToken);
+    }
 
     public static IReadOnlyList<BulkItem> ReadBulk(byte[] body, int indexOffset) => Parse(body, root =>
     {
@@ -345,6 +360,65 @@ internal static class ApiJson
         };
     }
 
+    private static AuditLogEntry ReadAuditLogEntry(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw Undefined("an audit entry is not a JSON object");
+        }
+
+        return new AuditLogEntry
+        {
+            Id = OptionalString(e, "id") ?? throw Undefined("an audit entry has no id"),
+            AccountId = OptionalString(e, "accountId") ?? "",
+            Date = ParseDate(OptionalString(e, "date"), "date") ?? default,
+            UserId = OptionalString(e, "userId") ?? "",
+            OwnerUserId = OptionalString(e, "ownerUserId") ?? "",
+            Action = ParseWire<AuditAction>(OptionalString(e, "action"), "action"),
+            TokenId = OptionalString(e, "tokenId") ?? "",
+            TokenName = OptionalString(e, "tokenName") ?? "",
+            NewTokenName = OptionalString(e, "newTokenName"),
+            TokenPrefix = OptionalString(e, "tokenPrefix") ?? "",
+            Level = ParseWire<AuditLevel>(OptionalString(e, "level"), "level"),
+            Source = OptionalString(e, "source") ?? "",
+            Outcome = ParseWire<AuditOutcome>(OptionalString(e, "outcome"), "outcome"),
+        };
+    }
+
+    /// <summary>The wire's UPPER_CASE value of an enumeration (NAME_CONFLICT is NameConflict); anything else is undefined.</summary>
+    private static T ParseWire<T>(string? value, string property)
+        where T : struct, Enum
+    {
+        foreach (T candidate in Enum.GetValues(typeof(T)))
+        {
+            if (string.Equals(ToWire(candidate), value, StringComparison.OrdinalIgnoreCase))
+            {
+                return candidate;
+            }
+        }
+
+        throw Undefined($"an audit entry has the unknown {property} '{value}'");
+    }
+
+    /// <summary>An enumeration value as the wire spells it: NameConflict is NAME_CONFLICT.</summary>
+    public static string ToWire<T>(T value)
+        where T : struct, Enum
+    {
+        var name = value.ToString();
+        var wire = new System.Text.StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i]))
+            {
+                wire.Append('_');
+            }
+
+            wire.Append(char.ToUpperInvariant(name[i]));
+        }
+
+        return wire.ToString();
+    }
+
     private static ApiTokenStatus ParseStatus(string? value)
     {
         if (string.Equals(value, "ENABLED", StringComparison.OrdinalIgnoreCase))
@@ -372,7 +446,7 @@ internal static class ApiJson
             return date;
         }
 
-        throw Undefined($"a token's {property} '{value}' is not a date");
+        throw Undefined($"the {property} '{value}' is not a date");
     }
 
     private static string? OptionalString(JsonElement e, string property) =>

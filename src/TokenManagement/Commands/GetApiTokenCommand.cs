@@ -48,6 +48,12 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
     [Parameter]
     public DateTime? NotUsedSince { get; set; }
 
+    /// <summary>The tokens whose values start with these 6 characters (a leaked fragment; the administrators' page searches so).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateTokenPrefix]
+    public string[]? TokenPrefix { get; set; }
+
     /// <summary>The token that has this value (e.g. a leaked one).</summary>
     [Parameter]
     [ValidateNotNull]
@@ -161,7 +167,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
         }
 
         // With other filters (or both -Name and -Id), a literal may exist and only be filtered out: that is no error.
-        bool narrowed = Status.HasValue || CreatedAfter.HasValue || CreatedBefore.HasValue || NotUsedSince.HasValue || Token is not null;
+        bool narrowed = Status.HasValue || CreatedAfter.HasValue || CreatedBefore.HasValue || NotUsedSince.HasValue || Token is not null || TokenPrefix is { Length: > 0 };
         try
         {
             // Which literal a result answered is only a guess here: before a literal is reported missing, the service
@@ -314,6 +320,7 @@ public sealed class GetApiTokenCommand : ApiTokenCommandBase
             UserScope(connection),
             ApiTokenFilter.AnyOf(ApiTokenFilter.Name, Name),
             ApiTokenFilter.AnyEqual(ApiTokenFilter.Id, ids),
+            ApiTokenFilter.AnyEqual(ApiTokenFilter.TokenPrefix, (TokenPrefix ?? Array.Empty<string>()).Distinct(StringComparer.Ordinal)),
             Status is { } status ? ApiTokenFilter.Equal(ApiTokenFilter.Status, ApiTokenFilter.StatusArgument(status)) : null,
             CreatedAfter is { } after
                 ? Api.QueryExpression.Compare(ApiTokenFilter.CreatedDate, "GREATER_THAN", ApiTokenFilter.Date(after, roundUp: false))

@@ -17,6 +17,15 @@ internal static class ApiTokenFilter
     public const string CreatedDate = "createdDate";
     public const string LastUsedDate = "lastUsedDate";
     public const string Token = "token";
+    public const string TokenPrefix = "tokenPrefix";
+
+    // The audit log's properties (docs/api.md, The AuditLog object); its userId is the acting user.
+    public const string EntryDate = "date";
+    public const string Action = "action";
+    public const string TokenId = "tokenId";
+
+    /// <summary>An audit action as the service spells it (CREATE, RENAME, ...).</summary>
+    public static string ActionArgument(AuditLogAction action) => action.ToString().ToUpperInvariant();
 
     /// <summary>True when the service may return more than the pattern matches (see <see cref="ApiTokenNames.ToLike"/>).</summary>
     public static bool IsInexact(string pattern) => ApiTokenNames.IsPattern(pattern) && !ApiTokenNames.IsExactAsLike(pattern);

@@ -123,3 +123,23 @@ public sealed class ValidateRequestRateAttribute : ValidateArgumentsAttribute
         }
     }
 }
+
+/// <summary>
+/// Each value is a token prefix: the first 6 characters of a token value. Values are UUID-formatted from lowercase
+/// hexadecimal digits (docs/api.md), and the service compares prefixes case-sensitively, so exactly [0-9a-f]{6}.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class ValidateTokenPrefixAttribute : ValidateEnumeratedArgumentsAttribute
+{
+    internal const int Length = 6;
+
+    protected override void ValidateElement(object element)
+    {
+        string text = element is PSObject p ? p.BaseObject?.ToString() ?? "" : element?.ToString() ?? "";
+        if (text.Length != Length || !text.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        {
+            throw new ValidationMetadataException(
+                $"'{text}' is not a token prefix: a prefix is the first {Length} characters of a token value, lowercase hexadecimal digits (0-9, a-f), e.g. 123aab.");
+        }
+    }
+}

@@ -2,7 +2,7 @@ using Api = TokenManagement.Client;
 
 namespace TokenManagement.Infrastructure;
 
-/// <summary>Client models to the PowerShell-facing types, and how a token is named to a person.</summary>
+/// <summary>Client models to the PowerShell-facing types (tokens, audit entries), and how a token is named to a person.</summary>
 internal static class ApiTokenMapper
 {
     /// <summary>The token as the service described it through <paramref name="connection"/>, which it remembers.</summary>
@@ -36,6 +36,25 @@ internal static class ApiTokenMapper
         target.Connection = source.Connection;
         return target;
     }
+
+    /// <summary>An audit entry as the service recorded it.</summary>
+    public static AuditLogEntry ToPublic(Api.AuditLogEntry entry) => new()
+    {
+        Id = entry.Id,
+        AccountId = entry.AccountId,
+        Date = entry.Date.UtcDateTime,
+        UserId = entry.UserId,
+        OwnerUserId = entry.OwnerUserId,
+        // The client's enums and the module's have the same names: the module's own types keep the client out of the surface.
+        Action = (AuditLogAction)Enum.Parse(typeof(AuditLogAction), entry.Action.ToString()),
+        TokenId = entry.TokenId,
+        TokenName = entry.TokenName,
+        NewTokenName = entry.NewTokenName,
+        TokenPrefix = entry.TokenPrefix,
+        Level = (AuditLogLevel)Enum.Parse(typeof(AuditLogLevel), entry.Level.ToString()),
+        Source = entry.Source,
+        Outcome = (AuditLogOutcome)Enum.Parse(typeof(AuditLogOutcome), entry.Outcome.ToString()),
+    };
 
     /// <summary>The ShouldProcess / message target: name, id and user, never the value.</summary>
     public static string Describe(ApiToken token) => $"'{token.Name}' (id {token.Id}, user {token.UserId})";
