@@ -168,8 +168,10 @@ Describe 'Types' {
         $type.GetProperty('Token') | Should -BeNullOrEmpty -Because 'only CreatedApiToken carries a value'
     }
 
-    It 'ApiTokenStatus is Enabled or Disabled' {
-        [enum]::GetNames([TokenManagement.ApiTokenStatus]) | Sort-Object | Should -Be @('Disabled', 'Enabled')
+    It 'ApiTokenStatus is Enabled, Disabled or Revoked (Revoked only on what Remove-ApiToken -PassThru writes)' {
+        [enum]::GetNames([TokenManagement.ApiTokenStatus]) | Sort-Object | Should -Be @('Disabled', 'Enabled', 'Revoked')
+        (Get-Command Get-ApiToken).Parameters['Status'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues |
+            Sort-Object | Should -Be @('Disabled', 'Enabled') -Because 'the service lists no revoked tokens'
     }
 
     It 'CreatedApiToken derives from ApiToken and adds Token' {
