@@ -81,6 +81,7 @@ public sealed class QuerySchema
         ["ownerUserId"] = new("owner_key", QueryKind.NameKey),
         ["action"] = new("action", QueryKind.Enumeration, AuditValues.Actions),
         ["tokenId"] = new("token_id", QueryKind.CaseSensitiveText),
+        ["tokenPrefix"] = new("token_prefix", QueryKind.CaseSensitiveText),
         ["level"] = new("level", QueryKind.Enumeration, AuditValues.Levels),
         ["outcome"] = new("outcome", QueryKind.Enumeration, AuditValues.Outcomes),
     });

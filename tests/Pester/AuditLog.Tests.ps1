@@ -223,6 +223,18 @@ Describe 'Get-ApiToken -TokenPrefix' {
         $history[1].UserId | Should -Be $admin.UserId
     }
 
+    It 'goes from a leaked fragment to the history of a token already revoked (Get-AtomSphereAuditLog -TokenPrefix)' {
+        $made = New-Token -User $bob
+        Remove-ApiToken -Id $made.id -Connection $adminConnection -Confirm:$false 6>$null
+        @(Get-ApiToken -AllUsers -TokenPrefix $made.tokenPrefix -Connection $adminConnection) | Should -BeNullOrEmpty
+
+        $history = @(Get-AtomSphereAuditLog -TokenPrefix $made.tokenPrefix -Connection $adminConnection)
+
+        $history.TokenId | Sort-Object -Unique | Should -Be $made.id
+        $history.Action | Should -Be @('Create', 'Revoke')
+        { Get-AtomSphereAuditLog -TokenPrefix 'ABC123' -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+
     It 'refuses at binding what cannot be a prefix: <Value>' -ForEach @(
         @{ Value = 'ABC123' }, @{ Value = '12345' }, @{ Value = '123aab4' }, @{ Value = 'g23aab' }, @{ Value = '123-ab' }
     ) {

@@ -37,6 +37,12 @@ public sealed class GetAtomSphereAuditLogCommand : ApiTokenCommandBase
     [ValidateNotNullOrEmpty]
     public string[]? TokenId { get; set; }
 
+    /// <summary>The tokens whose values start with these 6 characters: a leaked fragment's history, also once revoked.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateTokenPrefix]
+    public string[]? TokenPrefix { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         ulong skip = PagingParameters.Skip;
@@ -110,5 +116,6 @@ public sealed class GetAtomSphereAuditLogCommand : ApiTokenCommandBase
         Before is { } before ? Api.QueryExpression.Compare(ApiTokenFilter.EntryDate, "LESS_THAN_OR_EQUAL", ApiTokenFilter.Date(before, roundUp: false)) : null,
         ApiTokenFilter.AnyOf(ApiTokenFilter.UserId, UserId),
         ApiTokenFilter.AnyEqual(ApiTokenFilter.Action, (Action ?? Array.Empty<AuditLogAction>()).Distinct().Select(ApiTokenFilter.ActionArgument)),
-        ApiTokenFilter.AnyEqual(ApiTokenFilter.TokenId, (TokenId ?? Array.Empty<string>()).Distinct(StringComparer.Ordinal)));
+        ApiTokenFilter.AnyEqual(ApiTokenFilter.TokenId, (TokenId ?? Array.Empty<string>()).Distinct(StringComparer.Ordinal)),
+        ApiTokenFilter.AnyEqual(ApiTokenFilter.TokenPrefix, (TokenPrefix ?? Array.Empty<string>()).Distinct(StringComparer.Ordinal)));
 }
