@@ -165,6 +165,10 @@ Describe 'Types' {
         $type.GetProperty('Status').PropertyType | Should -Be ([TokenManagement.ApiTokenStatus])
         $type.GetProperty('CreatedDate').PropertyType | Should -Be ([datetime])
         $type.GetProperty('LastUsedDate').PropertyType | Should -Be ([Nullable[datetime]])
+        $type.GetProperty('CreatedUtc').PropertyType | Should -Be ([string])
+        $type.GetProperty('LastUsedUtc').PropertyType | Should -Be ([string])
+        $type.GetProperty('Age').PropertyType | Should -Be ([timespan])
+        $type.GetProperty('DaysSinceLastUse').PropertyType | Should -Be ([int])
         $type.GetProperty('Token') | Should -BeNullOrEmpty -Because 'only CreatedApiToken carries a value'
     }
 
@@ -197,15 +201,13 @@ Describe 'Types' {
 }
 
 Describe 'Format views' {
-    It 'TokenManagement.ApiToken has a table view with Name, UserId, Status, TokenPrefix, CreatedDate, LastUsedDate' {
+    It 'TokenManagement.ApiToken has a table view with Name, UserId, Status, LastUsedUtc, Id' {
         $data = Get-FormatData -TypeName 'TokenManagement.ApiToken'
         $data | Should -Not -BeNullOrEmpty
         $table = @($data.FormatViewDefinition | Where-Object { $_.Control -is [System.Management.Automation.TableControl] })
         $table | Should -Not -BeNullOrEmpty
         $columns = @(Get-ViewColumns $table[0])
-        foreach ($name in 'Name', 'UserId', 'Status', 'TokenPrefix', 'CreatedDate', 'LastUsedDate') {
-            $columns | Should -Contain $name
-        }
+        $columns | Should -Be @('Name', 'UserId', 'Status', 'LastUsedUtc', 'Id')
     }
 
     It 'TokenManagement.ApiToken has a list view that includes Id' {

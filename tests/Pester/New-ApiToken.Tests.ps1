@@ -56,7 +56,7 @@ Describe 'New-ApiToken' {
 
         It 'writes the one-time warning, without the value' {
             $warnings | Should -HaveCount 1
-            $warnings[0].Message | Should -BeExactly "This is the only time the value of token 'ci-pipeline' is shown. Store it now; it cannot be retrieved again."
+            $warnings[0].Message | Should -BeExactly "Token 'ci-pipeline' (id $($created.Id), user $($alice.UserId)) created. Its value is in the Token property of this output and cannot be retrieved again: store it now."
             $warnings[0].Message | Should -Not -Match ([regex]::Escape($value))
         }
 
@@ -69,9 +69,9 @@ Describe 'New-ApiToken' {
             $fromServer.tokenPrefix | Should -BeExactly $created.TokenPrefix
         }
 
-        It 'does not show the value when the object is displayed' {
+        It 'shows the value once when the object is displayed, and only the SecureString in Format-List *' {
+            ([regex]::Matches(($created | Out-String), [regex]::Escape($value))).Count | Should -Be 1
             $created | Format-List * -Force | Out-String | Should -Not -Match ([regex]::Escape($value))
-            $created | Out-String | Should -Not -Match ([regex]::Escape($value))
         }
     }
 

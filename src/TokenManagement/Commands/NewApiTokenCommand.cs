@@ -44,7 +44,8 @@ public sealed class NewApiTokenCommand : ApiTokenCommandBase
         }
 
         CreatedApiToken result = ApiTokenMapper.ToPublic(created, connection, AsPlainText);
-        QueueWarning($"This is the only time the value of token '{result.Name}' is shown. Store it now; it cannot be retrieved again.");
+        // True whether the output is displayed (the view shows the value), captured or piped on.
+        QueueWarning($"Token {ApiTokenMapper.Describe(result)} created. Its value is in the Token property of this output and cannot be retrieved again: store it now.");
         await WriteObjectAsync(result).ConfigureAwait(false);
     }
 }

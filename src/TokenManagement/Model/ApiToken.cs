@@ -30,6 +30,24 @@ public class ApiToken
     public DateTime? LastUsedDate { get; internal set; }
 
     /// <summary>
+    /// <see cref="CreatedDate"/> as ISO 8601 text (2026-11-27T18:00:00Z): Export-Csv writes a DateTime in the current
+    /// culture's format, which another culture reads wrongly or not at all.
+    /// </summary>
+    public string CreatedUtc => ToIso8601(CreatedDate);
+
+    /// <summary><see cref="LastUsedDate"/> as ISO 8601 text; null until the token is first used.</summary>
+    public string? LastUsedUtc => LastUsedDate is { } used ? ToIso8601(used) : null;
+
+    /// <summary>How long ago the token was created, from UTC now (never negative, whatever the clocks say).</summary>
+    public TimeSpan Age => SinceNow(CreatedDate);
+
+    /// <summary>
+    /// Whole days since the last use; for a token never used, since its creation: it has been unused that long, so
+    /// sorting by this puts it among the stale tokens, as -NotUsedSince does.
+    /// </summary>
+    public int DaysSinceLastUse => (int)SinceNow(LastUsedDate ?? CreatedDate).TotalDays;
+
+    /// <summary>
     /// The connection the token was read through; Rename-, Enable-, Disable- and Remove-ApiToken act through it.
     /// Null only for a reference the module has not looked up yet (see <see cref="IsVerified"/>).
     /// </summary>
@@ -42,4 +60,13 @@ public class ApiToken
     internal bool IsVerified => Connection is not null;
 
     public override string ToString() => Name;
+
+    private static string ToIso8601(DateTime utc) =>
+        utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static TimeSpan SinceNow(DateTime utc)
+    {
+        TimeSpan since = DateTime.UtcNow - utc;
+        return since < TimeSpan.Zero ? TimeSpan.Zero : since;
+    }
 }
