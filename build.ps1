@@ -416,10 +416,11 @@ try {
     $connection | Format-Table | Out-String -Width 200 | Write-Host
     Assert-Demo ("$($connection.State)" -eq 'Open') 'the connection is open'
 
-    Write-Step 'Create a token' 'The value is shown once (as a SecureString), with a warning.'
+    Write-Step 'Create a token' ("At a prompt, New-ApiToken alone shows the new value once, on the screen only. Captured in a variable,`n" +
+        'as here, it is shown nowhere: $ci.Token holds it as a SecureString, and a warning says it cannot be retrieved again.')
     Write-Command '$ci = New-ApiToken -Name ''ci-pipeline'''
     $ci = New-ApiToken -Name 'ci-pipeline'
-    $ci | Format-List Name, UserId, TokenPrefix, Status, CreatedDate, Token | Out-String -Width 200 | Write-Host
+    $ci | Format-List Name, Id, UserId, TokenPrefix, Status, CreatedUtc, Token | Out-String -Width 200 | Write-Host
     Assert-Demo ($ci.Token -is [securestring]) 'the value is a SecureString'
     Write-Command 'New-ApiToken -Name ''temp-smoke-test'' -WarningAction SilentlyContinue | Out-Null'
     New-ApiToken -Name 'temp-smoke-test' -WarningAction SilentlyContinue | Out-Null
