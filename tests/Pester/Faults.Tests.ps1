@@ -56,6 +56,7 @@ Describe 'Bulk revoke while the service answers 30% of requests 503 Unavailable'
     It 'revokes all 500 tokens, reports none failed, and revokes none twice' {
         Get-SeedToken $s | Should -HaveCount 500
 
+        Write-Host '    Revoking 500 tokens through a service that answers 30% of requests 503, each retried...'
         Get-ApiToken -AllUsers -Name 'seed-*' -Connection $connection |
             Remove-ApiToken -Connection $connection -Confirm:$false -ThrottleLimit 16 -ErrorVariable failures -ErrorAction SilentlyContinue
 
@@ -90,6 +91,7 @@ Describe 'Bulk revoke against the service rate limit' {
     AfterAll { Stop-FaultyServer $s }
 
     It 'completes with zero errors at the default request rate' {
+        Write-Host '    Revoking 100 tokens at the service''s limit of 10 requests per second (about 10 s)...'
         Get-ApiToken -AllUsers -Name 'seed-*' -Connection $connection |
             Remove-ApiToken -Connection $connection -Confirm:$false -ErrorVariable failures -ErrorAction SilentlyContinue
 
