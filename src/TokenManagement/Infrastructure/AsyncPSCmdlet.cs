@@ -159,6 +159,32 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
         return ShouldProcessAsync(target, action);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the pipeline thread (e.g. a user's script block) and completes with its
+    /// result or its exception; unlike a write, a failure is the caller's to handle and does not end the command.
+    /// </summary>
+    protected Task<T> InvokeOnPipelineThreadAsync<T>(Func<T> action)
+    {
+        var done = NewCompletion<T>();
+        Post(() =>
+        {
+            if (done.Task.IsCompleted)
+            {
+                return;
+            }
+
+            try
+            {
+                done.TrySetResult(action());
+            }
+            catch (Exception exception)
+            {
+                done.TrySetException(exception);
+            }
+        });
+        return AwaitCompletion(done, _stop.Token);
+    }
+
     protected void QueueVerbose(string message) => TryPost(() => WriteVerbose(message));
 
     protected void QueueWarning(string message) => TryPost(() => WriteWarning(message));
