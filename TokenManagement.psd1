@@ -20,6 +20,7 @@
         'Enable-ApiToken'
         'Disable-ApiToken'
         'Remove-ApiToken'
+        'Invoke-ApiTokenRotation'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -7,7 +7,8 @@ $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 # The spec's cmdlet list (docs/cmdlets.md).
 $script:SpecCmdlets = @(
     'Connect-AtomSphere', 'Disconnect-AtomSphere', 'Get-AtomSphereConnection', 'Select-AtomSphereConnection',
-    'Get-ApiToken', 'New-ApiToken', 'Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken'
+    'Get-ApiToken', 'New-ApiToken', 'Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken',
+    'Invoke-ApiTokenRotation'
 )
 
 function Get-RepoRoot { $script:RepoRoot }
