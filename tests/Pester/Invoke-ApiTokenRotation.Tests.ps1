@@ -140,7 +140,7 @@ Describe 'Invoke-ApiTokenRotation steps' {
 
         $errors | Should -HaveCount 1
         $errors[0].FullyQualifiedErrorId | Should -BeLike 'ApiTokenLimitReached,*'
-        $errors[0].Exception.Message | Should -BeLike '*Nothing was changed*'
+        $errors[0].Exception.Message | Should -BeLike '*holds 5 tokens*Nothing was changed*'
         $box.Called | Should -BeFalse
         Get-State $u | Should -Be $before
     }
@@ -260,7 +260,7 @@ Describe 'Invoke-ApiTokenRotation rollback' {
 
         $errors | Should -HaveCount 1
         $errors[0].FullyQualifiedErrorId | Should -BeLike 'ApiTokenRotationIncomplete,*'
-        $errors[0].Exception.Message | Should -BeLike "*step 5*is live*still enabled*Remove-ApiToken -Id $($old.id)*"
+        $errors[0].Exception.Message | Should -BeLike "*step 5*proven and live*still enabled*Remove-ApiToken -Id $($old.id)*"
         (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'ENABLED'
         @(Get-ServerToken -User $admin | Where-Object { $_.userId -eq $u.UserId -and $_.name -like 'fault-disable.rotating-*' -and $_.status -eq 'ENABLED' }) | Should -HaveCount 1
     }
@@ -280,15 +280,103 @@ Describe 'Invoke-ApiTokenRotation rollback' {
     }
 }
 
+Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
+    BeforeAll {
+        $recordingHostSource = @'
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Security;
+
+namespace RotationTests
+{
+    public sealed class RecordingUI : PSHostUserInterface
+    {
+        public List<string> Warnings { get; } = new List<string>();
+        public override PSHostRawUserInterface RawUI => null;
+        public override void WriteWarningLine(string message) { lock (Warnings) { Warnings.Add(message); } }
+        public override string ReadLine() => "";
+        public override SecureString ReadLineAsSecureString() => new SecureString();
+        public override void Write(string value) { }
+        public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
+        public override void WriteLine(string value) { }
+        public override void WriteErrorLine(string value) { }
+        public override void WriteDebugLine(string message) { }
+        public override void WriteProgress(long sourceId, ProgressRecord record) { }
+        public override void WriteVerboseLine(string message) { }
+        public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => new Dictionary<string, PSObject>();
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => null;
+        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => null;
+        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => defaultChoice;
+    }
+
+    public sealed class RecordingHost : PSHost
+    {
+        private readonly Guid _id = Guid.NewGuid();
+        public RecordingUI Recorder { get; } = new RecordingUI();
+        public override PSHostUserInterface UI => Recorder;
+        public override string Name => "RotationTestHost";
+        public override Version Version => new Version(1, 0);
+        public override Guid InstanceId => _id;
+        public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
+        public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
+        public override void SetShouldExit(int exitCode) { }
+        public override void EnterNestedPrompt() { }
+        public override void ExitNestedPrompt() { }
+        public override void NotifyBeginApplication() { }
+        public override void NotifyEndApplication() { }
+    }
+}
+'@
+    }
+
+    It 'during the grace period: the warning says which token is live and which is disabled, and so is the state' {
+        $u = New-Rotator
+        $old = New-ServerToken -User $u -Name 'stopped'
+        # After Ctrl+C the pipeline takes no more output: the cmdlet says it on the host, which this one records.
+        if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
+        $recorder = [RotationTests.RecordingHost]::new()
+        $runspace = [runspacefactory]::CreateRunspace($recorder)
+        $runspace.Open()
+        $ps = [powershell]::Create()
+        $ps.Runspace = $runspace
+        try {
+            $ps.AddScript({
+                    param($ModulePath, $Uri, $Account, $Credential)
+                    Import-Module $ModulePath
+                    $c = Connect-AtomSphere -AccountId $Account -Credential $Credential -Uri $Uri -RequestsPerSecond 0 -PassThru
+                    Invoke-ApiTokenRotation -Name 'stopped' -Connection $c -GracePeriod 600 -Confirm:$false -Store { param($new) }
+                }).AddParameters(@{ ModulePath = (Get-TestModulePath); Uri = $server.Uri; Account = $account; Credential = $u.Credential }) | Out-Null
+            $running = $ps.BeginInvoke()
+            # Stopped once the old token is disabled: the rotation is then in its grace period.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-ServerToken -User $admin -Id $old.id).status -ne 'DISABLED' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $ps.Stop()
+            try { $ps.EndInvoke($running) } catch { }
+            $warnings = @($recorder.Recorder.Warnings)
+        }
+        finally { $ps.Dispose(); $runspace.Dispose() }
+
+        $warnings | Should -HaveCount 1
+        $warnings[0] | Should -BeLike "*stopped during the grace period*is live*'stopped' (id $($old.id)*is disabled, not revoked*Remove-ApiToken -Id $($old.id)*"
+        (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'DISABLED'
+        @(Get-ServerToken -User $admin | Where-Object { $_.userId -eq $u.UserId -and $_.name -like 'stopped.rotating-*' -and $_.status -eq 'ENABLED' }) | Should -HaveCount 1
+    }
+}
+
 Describe 'Invoke-ApiTokenRotation targets' {
     It 'rotates many tokens one after another; one failing -Store fails only that one' {
         $u = New-Rotator
         $made = 1..3 | ForEach-Object { New-ServerToken -User $u -Name "bulk-$_" }
         $box = @{}
+        $calls = @{ Count = 0 }
 
         Get-ApiToken -Name 'bulk-*' -Connection $u.Connection | Invoke-ApiTokenRotation -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable errors -InformationVariable info -Store {
             param($new)
-            if ($box.Count -eq 1) { throw 'second store fails' }
+            $calls.Count++
+            if ($calls.Count -eq 2) { throw 'second store fails' }
             $box[$new.Id] = $new.Token
         } 6>$null
 

@@ -83,6 +83,29 @@ public sealed class InvokeApiTokenRotationCommand : ApiTokenTargetCommandBase
         Rotation.Complete(Resolver.Failures);
     }
 
+    /// <summary>How long Ctrl+C waits for the running rotation to say what it left (a rollback is one request).</summary>
+    private static readonly TimeSpan StopReportWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Ctrl+C: the pipeline takes no more output, so what the running rotation left (which token is live, which
+    /// disabled) is shown on the host once the rotation has rolled back or stopped.
+    /// </summary>
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        if (_rotation?.StopReport is { } report && report.Wait(StopReportWait) && report.Result is { } message)
+        {
+            try
+            {
+                Host?.UI?.WriteWarningLine(message);
+            }
+            catch (Exception)
+            {
+                // A host that cannot show it: the warning was queued too.
+            }
+        }
+    }
+
     /// <summary>With -Store and -PassThru: the replacements, without their values (without -Store they were written in step 3).</summary>
     private async Task WriteAsync(IReadOnlyList<ApiToken> replacements)
     {

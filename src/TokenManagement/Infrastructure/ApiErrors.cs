@@ -156,9 +156,9 @@ internal static class ApiErrors
             $"Did not rotate API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it. Nothing was changed.",
             token, null, "To rotate it anyway, add -IncludeCurrentToken (the connection then goes on with the replacement).");
 
-    public static ErrorRecord RotationLimit(ApiToken token, string userId, long held, int limit, Exception? inner) =>
+    public static ErrorRecord RotationLimit(ApiToken token, string userId, long held, Exception? inner) =>
         Create(ErrorIds.ApiTokenLimitReached, ErrorCategory.QuotaExceeded,
-            $"Did not rotate API token {ApiTokenMapper.Describe(token)}: {userId} holds {held} of at most {limit} tokens, and the replacement needs a free slot. Nothing was changed.",
+            $"Did not rotate API token {ApiTokenMapper.Describe(token)}: {userId} holds {held} tokens, the most the service allows, and the replacement needs a free slot. Nothing was changed.",
             token, inner, "Remove a token that is no longer used (Get-ApiToken -NotUsedSince ... | Remove-ApiToken) and try again.");
 
     /// <summary>A rotation that failed before the old token was touched and was rolled back (or says why not).</summary>

@@ -19,9 +19,6 @@ internal sealed class TokenRotationOptions
     /// <summary>Also rotate a token a connection authenticates with; that connection goes on with the replacement.</summary>
     public bool IncludeCurrentToken { get; set; }
 
-    /// <summary>How many tokens a user may hold (docs/api.md, Limits).</summary>
-    public int TokenLimit { get; set; } = 5;
-
     /// <summary>
     /// Puts the replacement (its Token a SecureString) where its consumers read it; null writes it to the pipeline.
     /// Throws when it could not.
@@ -58,6 +55,7 @@ internal sealed class TokenRotation
     private int _done;
     private int _failed;
     private int _skipped;
+    private TaskCompletionSource<string?> _stopReport = Completed();
 
     public TokenRotation(IPipelineChannel channel, ConnectionScope scope, TokenRotationOptions options)
     {
@@ -92,6 +90,13 @@ internal sealed class TokenRotation
         return rotated;
     }
 
+    /// <summary>
+    /// After Ctrl+C: what the rotation then running left (which token is live, which disabled), once it knows;
+    /// null when none was running or it left nothing to say. The pipeline no longer takes a warning then, so the
+    /// cmdlet shows it on the host.
+    /// </summary>
+    public Task<string?> StopReport => Volatile.Read(ref _stopReport).Task;
+
     /// <summary>The end of the run: progress closed, one summary line.</summary>
     public void Complete(int lookupFailures)
     {
@@ -100,6 +105,34 @@ internal sealed class TokenRotation
     }
 
     private async Task<ApiToken?> RotateOneAsync(ApiToken old)
+    {
+        var report = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _stopReport, report);
+        try
+        {
+            return await RotateStepsAsync(old).ConfigureAwait(false);
+        }
+        finally
+        {
+            report.TrySetResult(null);
+        }
+    }
+
+    private static TaskCompletionSource<string?> Completed()
+    {
+        var done = new TaskCompletionSource<string?>();
+        done.SetResult(null);
+        return done;
+    }
+
+    /// <summary>Ctrl+C stopped the rotation: the warning (if the pipeline still takes it) and the report for the host.</summary>
+    private void Stopped(string message)
+    {
+        _channel.QueueWarning(message);
+        Volatile.Read(ref _stopReport).TrySetResult(message);
+    }
+
+    private async Task<ApiToken?> RotateStepsAsync(ApiToken old)
     {
         AtomSphereConnection via = old.Connection!;
         string target = ApiTokenMapper.Describe(old);
@@ -134,8 +167,9 @@ internal sealed class TokenRotation
         CancellationToken stop = _channel.StopToken;
         Api.AtomSphereClient client = via.Session.Client;
 
-        // (1) A free slot, checked before anything changes.
-        Step(ordinal, target, 1, $"checking that {via.UserId} has a free token slot (limit {_options.TokenLimit})");
+        // (1) A free slot. The limit is the service's (5 on the platform, configurable on a local server), and only the
+        // service can confirm a slot atomically: it refuses the create of step 2 when there is none, changing nothing.
+        Step(ordinal, target, 1, $"counting the tokens of {via.UserId} (the replacement needs a free slot)");
         long held;
         try
         {
@@ -144,16 +178,13 @@ internal sealed class TokenRotation
         }
         catch (Exception exception) when (ApiErrors.IsFailure(exception, stop))
         {
-            return await FailAsync(Failed(old, exception, $"Could not rotate API token {target}: step 1 (checking the token limit) failed: {Reason(exception)} Nothing was changed.")).ConfigureAwait(false);
+            return await FailAsync(Failed(old, exception, $"Could not rotate API token {target}: step 1 (checking for a free token slot) failed: {Reason(exception)} Nothing was changed.")).ConfigureAwait(false);
         }
 
-        if (held >= _options.TokenLimit)
-        {
-            return await FailAsync(ApiErrors.RotationLimit(old, via.UserId, held, _options.TokenLimit, null)).ConfigureAwait(false);
-        }
+        _options.Verbose($"{via.UserId} holds {held} token(s).");
 
         // (2) The replacement.
-        Step(ordinal, target, 2, $"creating the replacement '{createName}'");
+        Step(ordinal, target, 2, $"creating the replacement '{createName}' (refused, changing nothing, without a free slot)");
         Api.CreatedApiToken created;
         try
         {
@@ -161,11 +192,11 @@ internal sealed class TokenRotation
         }
         catch (Api.ApiException limit) when (limit.Kind == Api.ApiErrorKind.TokenLimitReached)
         {
-            return await FailAsync(ApiErrors.RotationLimit(old, via.UserId, _options.TokenLimit, _options.TokenLimit, limit)).ConfigureAwait(false);
+            return await FailAsync(ApiErrors.RotationLimit(old, via.UserId, held, limit)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            _channel.QueueWarning($"Rotation of API token {target} was stopped while the replacement '{createName}' was being created: the old token is unchanged and live. " +
+            Stopped($"Rotation of API token {target} was stopped while the replacement '{createName}' was being created: the old token is unchanged and live. " +
                 $"If a token named '{createName}' exists now, revoke it (Remove-ApiToken -Name '{createName}').");
             throw;
         }
@@ -232,7 +263,7 @@ internal sealed class TokenRotation
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            _channel.QueueWarning($"Rotation of API token {target} was stopped while the old token was being disabled: the replacement {replacement} is stored, proven and live; " +
+            Stopped($"Rotation of API token {target} was stopped while the old token was being disabled: the replacement {replacement} is stored, proven and live; " +
                 $"the old token may still be enabled (check it with Get-ApiToken -Id {old.Id}, then Remove-ApiToken -Id {old.Id} when its consumers have moved).");
             throw;
         }
@@ -253,7 +284,7 @@ internal sealed class TokenRotation
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                _channel.QueueWarning($"Rotation of API token {target} was stopped during the grace period: the replacement {replacement} is live; the old token {target} is disabled, not revoked. " +
+                Stopped($"Rotation of API token {target} was stopped during the grace period: the replacement {replacement} is live; the old token {target} is disabled, not revoked. " +
                     $"Revoke it with Remove-ApiToken -Id {old.Id}{(createdUnderFinalName ? "" : $", then Rename-ApiToken -Id {made.Id} -NewName '{finalName}'")}.");
                 throw;
             }
@@ -273,6 +304,12 @@ internal sealed class TokenRotation
                     await client.UpdateTokenAsync(old.Id, retired, null, stop).ConfigureAwait(false);
                     oldNow = $"disabled, renamed '{retired}'";
                 }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    Stopped($"Rotation of API token {target} was stopped while the old token (disabled) was being renamed to '{retired}': the replacement {replacement} is live; the old token is disabled. " +
+                        $"Check its name with Get-ApiToken -Id {old.Id}, then Rename-ApiToken -Id {made.Id} -NewName '{finalName}'.");
+                    throw;
+                }
                 catch (Exception exception) when (ApiErrors.IsFailure(exception, stop))
                 {
                     return await FailAsync(ApiErrors.RotationIncomplete(old,
@@ -289,6 +326,12 @@ internal sealed class TokenRotation
                 await client.RevokeTokenAsync(old.Id, stop).ConfigureAwait(false);
                 oldNow = "revoked";
             }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                Stopped($"Rotation of API token {target} was stopped while the old token was being revoked: the replacement {replacement} is live; the old token is disabled, " +
+                    $"and may be revoked (check with Get-ApiToken -Id {old.Id}; Remove-ApiToken -Id {old.Id} revokes it){(createdUnderFinalName ? "" : $", then Rename-ApiToken -Id {made.Id} -NewName '{finalName}'")}.");
+                throw;
+            }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, stop))
             {
                 return await FailAsync(ApiErrors.RotationIncomplete(old,
@@ -304,6 +347,12 @@ internal sealed class TokenRotation
             try
             {
                 final = await client.UpdateTokenAsync(made.Id, finalName, null, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                Stopped($"Rotation of API token {target} was stopped while the replacement {replacement} was being renamed to '{finalName}': the replacement is live; the old token is {oldNow}. " +
+                    $"Rename-ApiToken -Id {made.Id} -NewName '{finalName}' finishes it if the name did not change.");
+                throw;
             }
             catch (Exception exception) when (ApiErrors.IsFailure(exception, stop))
             {
@@ -337,7 +386,7 @@ internal sealed class TokenRotation
 
         if (stopped)
         {
-            _channel.QueueWarning($"Rotation of API token {target} was stopped at step {step} ({what}). {rolledBack}");
+            Stopped($"Rotation of API token {target} was stopped at step {step} ({what}). {rolledBack}");
             throw exception;
         }
 
