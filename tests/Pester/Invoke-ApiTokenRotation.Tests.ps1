@@ -282,6 +282,30 @@ Describe 'Invoke-ApiTokenRotation rollback' {
 
 Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
     BeforeAll {
+        # Runs the rotation in a runspace of its own, stops it (Ctrl+C) once -Until holds, returns the host's warnings.
+        function Invoke-StoppedRotation($User, [string]$Name, [string]$Arguments, [scriptblock]$Until) {
+            if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
+            $recorder = [RotationTests.RecordingHost]::new()
+            $runspace = [runspacefactory]::CreateRunspace($recorder)
+            $runspace.Open()
+            $ps = [powershell]::Create()
+            $ps.Runspace = $runspace
+            try {
+                $ps.AddScript("param(`$ModulePath, `$Uri, `$Account, `$Credential)
+                    Import-Module `$ModulePath
+                    `$c = Connect-AtomSphere -AccountId `$Account -Credential `$Credential -Uri `$Uri -RequestsPerSecond 0 -PassThru
+                    Invoke-ApiTokenRotation -Name '$Name' -Connection `$c -Confirm:`$false $Arguments").AddParameters(@{
+                        ModulePath = (Get-TestModulePath); Uri = $server.Uri; Account = $account; Credential = $User.Credential }) | Out-Null
+                $running = $ps.BeginInvoke()
+                $deadline = [DateTime]::UtcNow.AddSeconds(60)
+                while (-not (& $Until) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                $ps.Stop()
+                try { $ps.EndInvoke($running) } catch { }
+                @($recorder.Recorder.Warnings)
+            }
+            finally { $ps.Dispose(); $runspace.Dispose() }
+        }
+
         $recordingHostSource = @'
 using System;
 using System.Collections.Generic;
@@ -330,6 +354,20 @@ namespace RotationTests
     }
 }
 '@
+    }
+
+    It 'while -Store runs: the replacement is revoked, the old token left as it was, and the warning says so' {
+        $u = New-Rotator
+        $old = New-ServerToken -User $u -Name 'interrupted'
+        $before = Get-State $u
+
+        $storing = Join-Path $TestDrive 'storing'
+        $warnings = @(Invoke-StoppedRotation $u 'interrupted' "-Store { param(`$new) Set-Content -Path '$storing' -Value 1; Start-Sleep -Seconds 600 }" { Test-Path $storing })
+
+        $warnings | Should -HaveCount 1
+        $warnings[0] | Should -BeLike '*stopped at step 3 (storing the replacement)*was revoked; the old token is unchanged and live*'
+        Get-State $u | Should -Be $before
+        (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'ENABLED'
     }
 
     It 'during the grace period: the warning says which token is live and which is disabled, and so is the state' {

@@ -197,7 +197,7 @@ internal sealed class TokenRotation
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             Stopped($"Rotation of API token {target} was stopped while the replacement '{createName}' was being created: the old token is unchanged and live. " +
-                $"If a token named '{createName}' exists now, revoke it (Remove-ApiToken -Name '{createName}').");
+                await RevokeIfCreatedAsync(client, via.UserId, createName).ConfigureAwait(false));
             throw;
         }
         catch (Exception exception)
@@ -397,6 +397,28 @@ internal sealed class TokenRotation
         }
 
         return await FailAsync(record).ConfigureAwait(false);
+    }
+
+    /// <summary>A create stopped by Ctrl+C may have happened: a token of that name is looked for and revoked (bounded).</summary>
+    private static async Task<string> RevokeIfCreatedAsync(Api.AtomSphereClient client, string userId, string name)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RollbackTimeout);
+            Api.QueryPage page = await client.QueryAsync(
+                Api.QueryExpression.And(Api.QueryExpression.Compare("name", "EQUALS", name), Api.QueryExpression.Compare("userId", "EQUALS", userId)), timeout.Token).ConfigureAwait(false);
+            if (page.Tokens.FirstOrDefault() is not { } made)
+            {
+                return "No replacement was created.";
+            }
+
+            await client.RevokeTokenAsync(made.Id, timeout.Token).ConfigureAwait(false);
+            return $"The replacement it had created (id {made.Id}) was revoked.";
+        }
+        catch (Exception exception)
+        {
+            return $"Whether the replacement was created could not be checked ({Reason(exception)}): if a token named '{name}' exists, revoke it (Remove-ApiToken -Name '{name}').";
+        }
     }
 
     private async Task<ApiToken?> FailAsync(ErrorRecord record)
