@@ -282,7 +282,8 @@ Describe 'Invoke-ApiTokenRotation rollback' {
 
 Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
     BeforeAll {
-        # Runs the rotation in a runspace of its own, stops it (Ctrl+C) once -Until holds, returns the host's warnings.
+        # Runs the rotation in a runspace of its own (after Ctrl+C the pipeline takes no more output: the cmdlet says it
+        # on the host, which this one records), stops it (Ctrl+C) once -Until holds, returns the host's warnings.
         function Invoke-StoppedRotation($User, [string]$Name, [string]$Arguments, [scriptblock]$Until) {
             if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
             $recorder = [RotationTests.RecordingHost]::new()
@@ -298,7 +299,7 @@ Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
                         ModulePath = (Get-TestModulePath); Uri = $server.Uri; Account = $account; Credential = $User.Credential }) | Out-Null
                 $running = $ps.BeginInvoke()
                 $deadline = [DateTime]::UtcNow.AddSeconds(60)
-                while (-not (& $Until) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+                while (-not (& $Until $recorder) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
                 $ps.Stop()
                 try { $ps.EndInvoke($running) } catch { }
                 @($recorder.Recorder.Warnings)
@@ -328,7 +329,8 @@ namespace RotationTests
         public override void WriteLine(string value) { }
         public override void WriteErrorLine(string value) { }
         public override void WriteDebugLine(string message) { }
-        public override void WriteProgress(long sourceId, ProgressRecord record) { }
+        public int Countdowns;
+        public override void WriteProgress(long sourceId, ProgressRecord record) { if (record.ParentActivityId == 1 && record.RecordType == ProgressRecordType.Processing) { System.Threading.Interlocked.Increment(ref Countdowns); } }
         public override void WriteVerboseLine(string message) { }
         public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => new Dictionary<string, PSObject>();
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => null;
@@ -373,29 +375,9 @@ namespace RotationTests
     It 'during the grace period: the warning says which token is live and which is disabled, and so is the state' {
         $u = New-Rotator
         $old = New-ServerToken -User $u -Name 'stopped'
-        # After Ctrl+C the pipeline takes no more output: the cmdlet says it on the host, which this one records.
-        if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
-        $recorder = [RotationTests.RecordingHost]::new()
-        $runspace = [runspacefactory]::CreateRunspace($recorder)
-        $runspace.Open()
-        $ps = [powershell]::Create()
-        $ps.Runspace = $runspace
-        try {
-            $ps.AddScript({
-                    param($ModulePath, $Uri, $Account, $Credential)
-                    Import-Module $ModulePath
-                    $c = Connect-AtomSphere -AccountId $Account -Credential $Credential -Uri $Uri -RequestsPerSecond 0 -PassThru
-                    Invoke-ApiTokenRotation -Name 'stopped' -Connection $c -GracePeriod 600 -Confirm:$false -Store { param($new) }
-                }).AddParameters(@{ ModulePath = (Get-TestModulePath); Uri = $server.Uri; Account = $account; Credential = $u.Credential }) | Out-Null
-            $running = $ps.BeginInvoke()
-            # Stopped once the old token is disabled: the rotation is then in its grace period.
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ((Get-ServerToken -User $admin -Id $old.id).status -ne 'DISABLED' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            $ps.Stop()
-            try { $ps.EndInvoke($running) } catch { }
-            $warnings = @($recorder.Recorder.Warnings)
-        }
-        finally { $ps.Dispose(); $runspace.Dispose() }
+
+        # Stopped once the countdown shows: the old token is then disabled and the rotation waits.
+        $warnings = @(Invoke-StoppedRotation $u 'stopped' '-GracePeriod 600 -Store { param($new) }' { param($recorder) $recorder.Recorder.Countdowns -gt 0 })
 
         $warnings | Should -HaveCount 1
         $warnings[0] | Should -BeLike "*stopped during the grace period*is live*'stopped' (id $($old.id)*is disabled, not revoked*Remove-ApiToken -Id $($old.id)*"
