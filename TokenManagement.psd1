@@ -21,6 +21,7 @@
         'Disable-ApiToken'
         'Remove-ApiToken'
         'Get-AtomSphereAuditLog'
+        'Invoke-ApiTokenRotation'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -13,9 +13,11 @@ BeforeDiscovery {
         @{ Name = 'Enable-ApiToken'; Type = 'TokenManagement.ApiToken' }
         @{ Name = 'Disable-ApiToken'; Type = 'TokenManagement.ApiToken' }
         @{ Name = 'Remove-ApiToken'; Type = 'TokenManagement.ApiToken' }
+        @{ Name = 'Invoke-ApiTokenRotation'; Type = 'TokenManagement.CreatedApiToken' }
+        @{ Name = 'Invoke-ApiTokenRotation'; Type = 'TokenManagement.ApiToken' }
     )
     $cmdlets = @(Get-SpecCmdletName | ForEach-Object { @{ Name = $_ } })
-    $targetCmdlets = @('Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken' | ForEach-Object { @{ Name = $_ } })
+    $targetCmdlets = @('Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken', 'Invoke-ApiTokenRotation' | ForEach-Object { @{ Name = $_ } })
 }
 
 BeforeAll {
@@ -136,6 +138,7 @@ Describe 'Exported commands' {
         @{ Name = 'Enable-ApiToken'; Impact = 'Medium' }
         @{ Name = 'Disable-ApiToken'; Impact = 'Medium' }
         @{ Name = 'Remove-ApiToken'; Impact = 'High' }
+        @{ Name = 'Invoke-ApiTokenRotation'; Impact = 'High' }
     ) {
         $command = Get-Command $Name -ErrorAction Stop
         $attribute = $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true) | Select-Object -First 1

@@ -9,6 +9,7 @@ $script:SpecCmdlets = @(
     'Connect-AtomSphere', 'Disconnect-AtomSphere', 'Get-AtomSphereConnection', 'Select-AtomSphereConnection',
     'Get-ApiToken', 'New-ApiToken', 'Rename-ApiToken', 'Enable-ApiToken', 'Disable-ApiToken', 'Remove-ApiToken',
     'Get-AtomSphereAuditLog'
+    'Invoke-ApiTokenRotation'
 )
 
 function Get-RepoRoot { $script:RepoRoot }

@@ -202,10 +202,10 @@ public sealed class ConnectAtomSphereCommand : AsyncPSCmdlet
         }
 
         PSHost host = Host;
-        accountId ??= await InvokeOnPipelineAsync(() => CredentialPrompt.AskAccountId(host)).ConfigureAwait(false);
+        accountId ??= await InvokeOnPipelineThreadAsync(() => CredentialPrompt.AskAccountId(host)).ConfigureAwait(false);
         if (NullIfBlank(accountId) is { } account && (userName is null || token is null))
         {
-            PSCredential? answer = await InvokeOnPipelineAsync(() => CredentialPrompt.AskCredential(host, account, userName)).ConfigureAwait(false);
+            PSCredential? answer = await InvokeOnPipelineThreadAsync(() => CredentialPrompt.AskCredential(host, account, userName)).ConfigureAwait(false);
             if (answer is not null)
             {
                 userName = answer.UserName;

@@ -21,6 +21,9 @@ internal static class ErrorIds
     public const string InvalidApiTokenInput = nameof(InvalidApiTokenInput);
     public const string ConnectionNotFound = nameof(ConnectionNotFound);
     public const string ServiceNotFound = nameof(ServiceNotFound);
+    public const string ApiTokenNotOwned = nameof(ApiTokenNotOwned);
+    public const string ApiTokenRotationFailed = nameof(ApiTokenRotationFailed);
+    public const string ApiTokenRotationIncomplete = nameof(ApiTokenRotationIncomplete);
 }
 
 /// <summary>
@@ -203,6 +206,30 @@ internal static class ApiErrors
         Create(ErrorIds.ApiTokenInUse, ErrorCategory.InvalidOperation,
             $"Skipped API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it.",
             token, null, $"To {verb} it anyway, add -IncludeCurrentToken (it is processed last and that connection is then closed).");
+
+    /// <summary>Rotation creates the replacement for the caller, so it acts only on the caller's own tokens.</summary>
+    public static ErrorRecord NotOwned(ApiToken token, AtomSphereConnection connection) =>
+        Create(ErrorIds.ApiTokenNotOwned, ErrorCategory.PermissionDenied,
+            $"Did not rotate API token {ApiTokenMapper.Describe(token)}: it belongs to {token.UserId}, and a replacement would be created for the connection's user {connection.UserId}. Nothing was changed.",
+            token, null, $"Rotate it through a connection of {token.UserId}.");
+
+    public static ErrorRecord TokenInUseForRotation(ApiToken token, IEnumerable<AtomSphereConnection> using_) =>
+        Create(ErrorIds.ApiTokenInUse, ErrorCategory.InvalidOperation,
+            $"Did not rotate API token {ApiTokenMapper.Describe(token)}: connection {string.Join(", ", using_.Select(c => c.Id))} authenticates with it. Nothing was changed.",
+            token, null, "To rotate it anyway, add -IncludeCurrentToken (the connection then goes on with the replacement).");
+
+    public static ErrorRecord RotationLimit(ApiToken token, string userId, long held, Exception? inner) =>
+        Create(ErrorIds.ApiTokenLimitReached, ErrorCategory.QuotaExceeded,
+            $"Did not rotate API token {ApiTokenMapper.Describe(token)}: {userId} holds {held} tokens, the most the service allows, and the replacement needs a free slot. Nothing was changed.",
+            token, inner, "Remove a token that is no longer used (Get-ApiToken -NotUsedSince ... | Remove-ApiToken) and try again.");
+
+    /// <summary>A rotation that failed before the old token was touched and was rolled back (or says why not).</summary>
+    public static ErrorRecord RotationFailed(ApiToken token, ErrorCategory category, string message, Exception? inner) =>
+        Create(ErrorIds.ApiTokenRotationFailed, category, message, token, inner, null);
+
+    /// <summary>A rotation whose replacement is live but whose old token could not be ended as asked: the message says the state.</summary>
+    public static ErrorRecord RotationIncomplete(ApiToken token, string message, Exception? inner) =>
+        Create(ErrorIds.ApiTokenRotationIncomplete, ErrorCategory.InvalidOperation, message, token, inner, null);
 
     public static ErrorRecord InvalidInput(object? input, string problem) =>
         Create(ErrorIds.InvalidApiTokenInput, ErrorCategory.InvalidArgument, problem, input, null,

@@ -138,16 +138,10 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
     }
 
     /// <summary>ShouldProcess(target, action) on the pipeline thread (it may prompt); never once the pipeline ends early.</summary>
-    protected Task<bool> ShouldProcessAsync(string target, string action) => InvokeOnPipelineAsync(() => ShouldProcess(target, action));
-
-    /// <summary>
-    /// Runs <paramref name="action"/> on the pipeline thread, where the host may be used (a prompt); never once the
-    /// pipeline ends early. An exception it throws ends the command.
-    /// </summary>
-    protected Task<T> InvokeOnPipelineAsync<T>(Func<T> action)
+    protected Task<bool> ShouldProcessAsync(string target, string action)
     {
-        var done = NewCompletion<T>();
-        Post(() => Complete(done, action));
+        var done = NewCompletion<bool>();
+        Post(() => Complete(done, () => ShouldProcess(target, action)));
         return AwaitCompletion(done, _halt.Token);
     }
 
@@ -163,6 +157,32 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
         }
 
         return ShouldProcessAsync(target, action);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the pipeline thread (e.g. a user's script block) and completes with its
+    /// result or its exception; unlike a write, a failure is the caller's to handle and does not end the command.
+    /// </summary>
+    protected Task<T> InvokeOnPipelineThreadAsync<T>(Func<T> action)
+    {
+        var done = NewCompletion<T>();
+        Post(() =>
+        {
+            if (done.Task.IsCompleted)
+            {
+                return;
+            }
+
+            try
+            {
+                done.TrySetResult(action());
+            }
+            catch (Exception exception)
+            {
+                done.TrySetException(exception);
+            }
+        });
+        return AwaitCompletion(done, _stop.Token);
     }
 
     protected void QueueVerbose(string message) => TryPost(() => WriteVerbose(message));

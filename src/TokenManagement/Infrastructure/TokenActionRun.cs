@@ -141,8 +141,11 @@ internal sealed class TokenActionRun
     private static string Capitalized(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word.Substring(1);
 
     /// <summary>The open connections (this runspace's, and the token's own) that authenticate with the token.</summary>
-    private AtomSphereConnection[] ConnectionsUsing(ApiToken token) =>
-        _scope.All.Concat(token.Connection is { } own ? new[] { own } : Array.Empty<AtomSphereConnection>())
+    private AtomSphereConnection[] ConnectionsUsing(ApiToken token) => ConnectionsUsing(_scope, token);
+
+    /// <inheritdoc cref="ConnectionsUsing(ApiToken)"/>
+    internal static AtomSphereConnection[] ConnectionsUsing(ConnectionScope scope, ApiToken token) =>
+        scope.All.Concat(token.Connection is { } own ? new[] { own } : Array.Empty<AtomSphereConnection>())
             .Distinct()
             .Where(c => c.State == AtomSphereConnectionState.Open
                 && c.Session.IsOwnToken(token.Id)
