@@ -105,6 +105,25 @@ Describe 'The audit entry of each action' {
     }
 }
 
+Describe 'The audit entries of a rotation' {
+    It 'records each of Invoke-ApiTokenRotation''s steps as the action it is, on the old token and on the replacement' {
+        $name = New-Name 'rot'
+        $old = New-Token -User $alice -Name $name
+        $stored = @{}
+        Invoke-ApiTokenRotation -Id $old.id -Store { param($new) $stored.Token = $new.Token }.GetNewClosure() -Confirm:$false 6>$null 3>$null
+        $replacement = @(Get-ApiToken -Name $name)
+        $replacement | Should -HaveCount 1
+        $values.Add((ConvertTo-PlainText $stored.Token))
+
+        @(Get-AtomSphereAuditLog -TokenId $old.id).Action | Should -Be @('Create', 'Disable', 'Revoke')
+        $steps = @(Get-AtomSphereAuditLog -TokenId $replacement[0].Id)
+        $steps.Action | Should -Be @('Create', 'Rename')
+        $steps[1].NewTokenName | Should -BeExactly $name
+        @($steps.Outcome | Sort-Object -Unique) | Should -Be @([TokenManagement.AuditLogOutcome]::Success)
+        @($steps.UserId | Sort-Object -Unique) | Should -Be @($alice.UserId)
+    }
+}
+
 Describe 'Who sees which entries' {
     It 'a user sees only the entries they acted in or about their own tokens; an administrator sees the account' {
         $alices = New-Token
