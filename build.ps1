@@ -333,8 +333,16 @@ function Invoke-RuntimeProbes {
 }
 
 function Invoke-Test {
-    Invoke-Build
-    Invoke-Package
+    try {
+        Invoke-Build
+        Invoke-Package
+    }
+    catch {
+        # The run still ends with its count line: a build that fails is one failure, not a silent stop.
+        Write-Host "The build failed: $_"
+        Write-Host '0 passed, 1 failed, 0 skipped'
+        exit 1
+    }
     New-Item -ItemType Directory -Path $ResultsOut -Force | Out-Null
     $results = @(
         foreach ($project in Get-ChildItem (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj') {

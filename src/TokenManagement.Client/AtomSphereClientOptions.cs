@@ -48,6 +48,14 @@ public sealed class AtomSphereClientOptions
 
     /// <summary>Receives one record per HTTP attempt (for -Verbose). Called from any thread.</summary>
     public Action<RequestRecord>? RequestObserver { get; set; }
+
+    /// <summary>The same options for another token of the same user (a rotation proving its replacement): every other setting kept.</summary>
+    public AtomSphereClientOptions WithToken(SecureString token)
+    {
+        var copy = (AtomSphereClientOptions)MemberwiseClone();
+        copy.Token = token;
+        return copy;
+    }
 }
 
 /// <summary>What -Verbose shows of a request: never a body, a header or a token value.</summary>

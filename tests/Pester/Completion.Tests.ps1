@@ -91,8 +91,8 @@ Describe 'Completing -Name' {
         $names | Should -Not -Contain 'bob-ci'
     }
 
-    It 'completes -Name of Rename-, Enable-, Disable- and Remove-ApiToken with the caller''s own names (<Command>)' -TestCases @(
-        @{ Command = 'Rename-ApiToken' }, @{ Command = 'Enable-ApiToken' }, @{ Command = 'Disable-ApiToken' }, @{ Command = 'Remove-ApiToken' }
+    It 'completes -Name of Rename-, Enable-, Disable-, Remove-ApiToken and Invoke-ApiTokenRotation with the caller''s own names (<Command>)' -TestCases @(
+        @{ Command = 'Rename-ApiToken' }, @{ Command = 'Enable-ApiToken' }, @{ Command = 'Disable-ApiToken' }, @{ Command = 'Remove-ApiToken' }, @{ Command = 'Invoke-ApiTokenRotation' }
     ) {
         $names = Get-CompletionText "$Command -Connection `$bobConnection -Name bob-"
         $names | Should -Contain 'bob-ci'
@@ -123,6 +123,7 @@ Describe 'Completing -UserId' {
 Describe 'Completing -Id' {
     It 'completes ids of any token the caller may see, with the name in the list, on <Command>' -TestCases @(
         @{ Command = 'Get-ApiToken' }, @{ Command = 'Rename-ApiToken' }, @{ Command = 'Enable-ApiToken' }, @{ Command = 'Disable-ApiToken' }, @{ Command = 'Remove-ApiToken' }
+        @{ Command = 'Invoke-ApiTokenRotation' }
     ) {
         $id = $made['bob-ci'].id
         $matches = @(Get-Completion "$Command -Id $($id.Substring(0, 6))")

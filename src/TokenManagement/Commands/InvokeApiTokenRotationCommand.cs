@@ -13,6 +13,7 @@ public sealed class InvokeApiTokenRotationCommand : ApiTokenTargetCommandBase
     /// <summary>The tokens' ids (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
     public string[] Id { get; set; } = Array.Empty<string>();
 
     /// <summary>Names (or wildcard patterns) of the caller's own tokens; strings piped in bind here.</summary>

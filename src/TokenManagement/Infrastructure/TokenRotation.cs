@@ -477,24 +477,8 @@ internal sealed class TokenRotation
     }
 
     /// <summary>A client like the connection's (same service, account, user and options) with another value.</summary>
-    private static Api.AtomSphereClient ClientFor(AtomSphereConnection connection, System.Security.SecureString value)
-    {
-        Api.AtomSphereClientOptions options = connection.Session.Client.Options;
-        return new Api.AtomSphereClient(new Api.AtomSphereClientOptions
-        {
-            Root = options.Root,
-            AccountId = options.AccountId,
-            UserId = options.UserId,
-            Token = value,
-            Timeout = options.Timeout,
-            RequestsPerSecond = options.RequestsPerSecond,
-            MaxRetries = options.MaxRetries,
-            RetryTimeBudget = options.RetryTimeBudget,
-            CheckTimeBudget = options.CheckTimeBudget,
-            OutageTolerance = options.OutageTolerance,
-            RequestObserver = options.RequestObserver,
-        });
-    }
+    private static Api.AtomSphereClient ClientFor(AtomSphereConnection connection, System.Security.SecureString value) =>
+        new(connection.Session.Client.Options.WithToken(value));
 
     /// <summary>The name with a suffix, the name shortened (never inside a surrogate pair) to stay within the limit.</summary>
     private static string Suffixed(string name, string suffix)
