@@ -254,10 +254,16 @@ function Invoke-XunitProject {
     # Out-Host: the runner's lines show as they come instead of joining this function's output.
     & dotnet test $Project -c $Configuration --no-build --nologo --logger "trx;LogFileName=$name.trx" --logger 'console;verbosity=normal' --results-directory $ResultsOut | Out-Host
     if (-not (Test-Path $trx)) {
-        return [pscustomobject]@{ Suite = $name; Passed = 0; Failed = 1; Skipped = 0 }
+        return [pscustomobject]@{ Suite = $name; Passed = 0; Failed = 1; Skipped = 0; Failures = @("no results: the test run did not finish ($trx is missing)") }
     }
-    $counters = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Suite = $name; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Skipped = [int]$counters.notExecuted }
+    $run = ([xml](Get-Content -Raw $trx)).TestRun
+    $counters = $run.ResultSummary.Counters
+    $failures = @(
+        foreach ($test in @($run.Results.UnitTestResult) | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' }) {
+            '{0}: {1}' -f $test.testName, ("$($test.Output.ErrorInfo.Message)" -split "`n")[0]
+        }
+    )
+    [pscustomobject]@{ Suite = $name; Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Skipped = [int]$counters.notExecuted; Failures = $failures }
 }
 
 function Invoke-PesterSuites {
@@ -281,7 +287,13 @@ $config.TestResult.Enabled = $true
 $config.TestResult.OutputPath = $ResultPath
 $result = Invoke-Pester -Configuration $config
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } | ConvertTo-Json | Set-Content -Path $SummaryPath
+# What failed, by name and first line of its error: the run's last lines say it, so a long log need not be searched.
+$failures = @(
+    foreach ($test in $result.Failed) { '{0}: {1}' -f $test.ExpandedPath, ("$($test.ErrorRecord | Select-Object -First 1)" -split "`n")[0] }
+    foreach ($block in $result.FailedBlocks) { '{0} (block): {1}' -f ($block.Path -join '.'), ("$($block.ErrorRecord | Select-Object -First 1)" -split "`n")[0] }
+    foreach ($container in $result.FailedContainers) { '{0} (file): {1}' -f $container.Item, ("$($container.ErrorRecord | Select-Object -First 1)" -split "`n")[0] }
+)
+@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; Failures = $failures } | ConvertTo-Json | Set-Content -Path $SummaryPath
 '@
     $scriptPath = Join-Path $ResultsOut 'run-pester.ps1'
     Set-Content -Path $scriptPath -Value $script
@@ -293,10 +305,10 @@ $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContai
     }
     finally { Pop-Location }
     if (-not (Test-Path $summary)) {
-        return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1; Skipped = 0 }
+        return [pscustomobject]@{ Suite = 'Pester'; Passed = 0; Failed = 1; Skipped = 0; Failures = @('no results: the Pester run did not finish') }
     }
     $counts = Get-Content -Raw $summary | ConvertFrom-Json
-    [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped }
+    [pscustomobject]@{ Suite = 'Pester'; Passed = [int]$counts.Passed; Failed = [int]$counts.Failed; Skipped = [int]$counts.Skipped; Failures = @($counts.Failures) }
 }
 
 # The runtimes PowerShell 7.4 (.NET 8) and 7.5 (.NET 9) run on: no such PowerShell is available here, so a
@@ -313,6 +325,7 @@ function Invoke-RuntimeProbes {
             $publish = Join-Path $Out "probes/$tfm"
             $passed = 0
             $failed = 1
+            $failures = @('the probe printed no count line')
             try {
                 Write-BuildStep "Publishing the self-contained $tfm runtime probe, then running it"
                 Invoke-Native dotnet publish (Join-Path $Root 'tests/RuntimeProbe') -c $Configuration -f $tfm --nologo -v quiet -o $publish "-p:ModuleBin=$(Join-Path $ModuleOut 'bin')"
@@ -321,12 +334,14 @@ function Invoke-RuntimeProbes {
                 if ($lines[-1] -match '^probe: (\d+) passed, (\d+) failed$') {
                     $passed = [int]$Matches[1]
                     $failed = [int]$Matches[2]
+                    $failures = @($lines | Where-Object { "$_" -like 'FAIL *' } | ForEach-Object { "$_".Substring(5) })
                 }
             }
             catch {
                 Write-Host "The $tfm probe could not run: $_"
+                $failures = @("the probe could not run: $_")
             }
-            [pscustomobject]@{ Suite = "RuntimeProbe $tfm"; Passed = $passed; Failed = $failed; Skipped = 0 }
+            [pscustomobject]@{ Suite = "RuntimeProbe $tfm"; Passed = $passed; Failed = $failed; Skipped = 0; Failures = $failures }
         }
     }
     finally { $server | Stop-TokenServer }
@@ -351,7 +366,13 @@ function Invoke-Test {
         Invoke-RuntimeProbes
         Invoke-PesterSuites
     )
-    $results | Format-Table -AutoSize | Out-String | Write-Host
+    $results | Format-Table -AutoSize Suite, Passed, Failed, Skipped | Out-String | Write-Host
+    $failures = @($results | Where-Object Failures | ForEach-Object { foreach ($failure in $_.Failures) { "  [$($_.Suite)] $failure" } })
+    if ($failures) {
+        Write-Host 'Failed:'
+        $failures | Write-Host
+        Write-Host ''
+    }
     $passed = ($results | Measure-Object Passed -Sum).Sum
     $failed = ($results | Measure-Object Failed -Sum).Sum
     $skipped = ($results | Measure-Object Skipped -Sum).Sum
