@@ -15,11 +15,9 @@ BeforeAll {
 
     # Requests of each kind the server logged while the script block ran.
     function Measure-Requests([scriptblock]$Action) {
-        Start-Sleep -Milliseconds 300 # the log is written off the request path
-        $before = @(Get-Content -Path $server.LogPath).Count
+        $before = @(Sync-TokenServerLog $server).Count
         & $Action
-        Start-Sleep -Milliseconds 300
-        $lines = @(Get-Content -Path $server.LogPath | Select-Object -Skip $before)
+        $lines = @(Sync-TokenServerLog $server | Select-Object -Skip $before)
         $base = "/api/rest/v1/$account"
         [pscustomobject]@{
             Delete = @($lines | Where-Object { $_ -match " DELETE $base/ApiToken/\S+ 204 " }).Count

@@ -50,8 +50,7 @@ Describe 'Connect-AtomSphere to a service that is not there' {
         { Connect-AtomSphere -AccountId $account -Credential $admin.Credential -Uri $uri -ErrorAction Stop } |
             Should -Throw -ErrorId 'ServiceNotFound,*' -ExpectedMessage "*No AtomSphere API answered for account $account at $uri*"
 
-        Start-Sleep -Milliseconds 300 # the server writes its log off the request path
-        Select-String -Path $server.LogPath -Pattern "GET /gateway-prefix/api/rest/v1/$account/Account/$account 404" -Quiet | Should -BeTrue
+        @(Sync-TokenServerLog $server | Where-Object { $_ -match "GET /gateway-prefix/api/rest/v1/$account/Account/$account 404" }) | Should -HaveCount 1
     }
 
     It 'refuses a -Uri with a user name or password, and does not repeat the password' {

@@ -15,8 +15,7 @@ BeforeAll {
         Invoke-RestMethod -Method Put -Uri "$($server.Uri)/_faults" -ContentType 'application/json' -Body $body | Out-Null
     }
     function Get-LogLines([string]$Pattern) {
-        Start-Sleep -Milliseconds 300 # the log is written off the request path
-        @(Select-String -Path $server.LogPath -Pattern $Pattern)
+        @(Sync-TokenServerLog $server | Where-Object { $_ -match $Pattern })
     }
 }
 
@@ -56,7 +55,7 @@ Describe 'Faults chosen per request' {
 
         Disable-ApiToken -Id $made.id -Confirm:$false -ErrorAction Stop
 
-        $lines = Get-LogLines "/api/rest/v1/$account/ApiToken/$($made.id) " | ForEach-Object { ($_.Line -split ' ')[1] + ' ' + ($_.Line -split ' ')[3] }
+        $lines = Get-LogLines "/api/rest/v1/$account/ApiToken/$($made.id) " | ForEach-Object { ($_ -split ' ')[1] + ' ' + ($_ -split ' ')[3] }
         # The lookup, the update that met the fault, the read-back that found it not applied, the update once more.
         $lines | Select-Object -Last 4 | Should -Be @('GET 200', 'POST 503', 'GET 200', 'POST 200')
         (Get-ServerToken -User $admin -Id $made.id).status | Should -Be 'DISABLED'

@@ -27,9 +27,8 @@ BeforeAll {
 
     # Committed revocations per token id, from the faulty server's log: answered 204 (whether or not the client saw it).
     function Get-CommittedRevocation($s) {
-        Start-Sleep -Milliseconds 300 # the log is written off the request path
-        Select-String -Path $s.Faulty.LogPath -Pattern 'DELETE /api/rest/v1/[^/]+/ApiToken/(\S+) 204 ' |
-            ForEach-Object { $_.Matches[0].Groups[1].Value } | Group-Object -NoElement
+        Sync-TokenServerLog $s.Faulty | ForEach-Object { if ($_ -match 'DELETE /api/rest/v1/[^/]+/ApiToken/(\S+) 204 ') { $Matches[1] } } |
+            Group-Object -NoElement
     }
 
     # Nothing lost, nothing doubled: no error, no seed token left, and exactly one committed revocation per token.

@@ -78,6 +78,30 @@ function Stop-TokenServer {
     }
 }
 
+function Sync-TokenServerLog {
+    <#
+    .SYNOPSIS
+    Waits until the server's log holds every request answered so far; returns the log's lines.
+    .DESCRIPTION
+    The server writes its request lines off the request path, in order. A marker request sent now is logged after every
+    request already answered, so once its line is in the file, so are theirs: no guessed pause.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)]$Server, [int]$TimeoutSec = 60)
+    $marker = "_log-sync/$([Guid]::NewGuid().ToString('n'))"
+    # Any answer will do (401, an injected 503, an aborted connection): the server logs the request whatever it answers.
+    try { Invoke-WebRequest -Uri "$($Server.Uri)/$marker" -SkipHttpErrorCheck -TimeoutSec 30 | Out-Null } catch { Write-Verbose "log marker: $_" }
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ($true) {
+        $lines = @(Get-Content -Path $Server.LogPath)
+        for ($i = $lines.Count - 1; $i -ge 0; $i--) {
+            if ($lines[$i].Contains($marker)) { return $lines[0..$i] | Where-Object { -not $_.Contains(' /_log-sync/') } }
+        }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "The server did not log the marker request $marker within $TimeoutSec s." }
+        Start-Sleep -Milliseconds 50
+    }
+}
+
 function New-TokenServerUser {
     <#
     .SYNOPSIS
@@ -118,4 +142,4 @@ function Add-TokenServerSeed {
         '--users', "$Users", '--tokens-per-user', "$TokensPerUser") | Write-Verbose
 }
 
-Export-ModuleMember -Function Start-TokenServer, Stop-TokenServer, New-TokenServerUser, Add-TokenServerSeed, Invoke-TokenServerCli
+Export-ModuleMember -Function Start-TokenServer, Stop-TokenServer, Sync-TokenServerLog, New-TokenServerUser, Add-TokenServerSeed, Invoke-TokenServerCli
