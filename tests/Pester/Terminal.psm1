@@ -18,8 +18,11 @@ function Start-TerminalSession {
     if ($LASTEXITCODE -ne 0) { throw "tmux could not start a session ($LASTEXITCODE)." }
     $session = [pscustomobject]@{ Name = $name; Home = $folder; Width = $Width }
     Wait-TerminalText -Session $session -Pattern 'PS .*> ?$' | Out-Null
-    Send-TerminalLine -Session $session -Text "Set-PSReadLineOption -HistorySaveStyle SaveNothing -PredictionSource None; Import-Module '$ModulePath'; Clear-Host"
-    Wait-TerminalText -Session $session -Pattern '^PS .*> ?$' | Out-Null
+    # The prompt numbers the next command ('PS 2> '): a prompt with the next number is the end of a command's output,
+    # where the prompt before it (still on the screen while the keys are echoed) is not.
+    Send-TerminalLine -Session $session -Text ('function global:prompt { "PS $(@(Get-History -Count 1).Id + 1)> " }; ' +
+        "Set-PSReadLineOption -HistorySaveStyle SaveNothing -PredictionSource None; Import-Module '$ModulePath'; Clear-Host")
+    Wait-TerminalText -Session $session -Pattern '^PS 2> ?$' | Out-Null
     $session
 }
 
@@ -56,16 +59,17 @@ function Wait-TerminalText {
 # Runs one command line at the prompt and returns what it printed (the screen after the command line, up to the next prompt).
 function Invoke-TerminalCommand {
     param([Parameter(Mandatory)]$Session, [Parameter(Mandatory)][string]$Command, [int]$TimeoutSec = 60)
+    $prompt = Wait-TerminalText -Session $Session -Pattern '^PS \d+> ?$' -TimeoutSec $TimeoutSec
+    $next = [int]([regex]::Match(@($prompt -split "`n" | Where-Object { $_ -ne '' })[-1], '^PS (\d+)>').Groups[1].Value)
     & tmux send-keys -t $Session.Name C-l
     & tmux clear-history -t $Session.Name
-    Wait-TerminalText -Session $Session -Pattern '^PS .*> ?$' | Out-Null
+    Wait-TerminalText -Session $Session -Pattern "^PS $next> ?$" | Out-Null
     Send-TerminalLine -Session $Session -Text $Command
-    Start-Sleep -Milliseconds 200
-    $screen = Wait-TerminalText -Session $Session -Pattern '^PS .*> ?$' -TimeoutSec $TimeoutSec
+    $screen = Wait-TerminalText -Session $Session -Pattern "^PS $($next + 1)> ?$" -TimeoutSec $TimeoutSec
     $lines = @($screen -split "`n")
-    # Drop the command line itself and the final prompt.
-    $start = [Array]::FindIndex($lines, [Predicate[string]] { param($l) $l -match '^PS .*> ' })
-    $end = [Array]::FindLastIndex($lines, [Predicate[string]] { param($l) $l -match '^PS .*> ?$' })
+    # Drop the command line itself and the final prompt (what the cleared screen pushed into the history comes before).
+    $start = [Array]::FindLastIndex($lines, [Predicate[string]] { param($l) $l -match "^PS $next> " })
+    $end = [Array]::FindLastIndex($lines, [Predicate[string]] { param($l) $l -match "^PS $($next + 1)> ?$" })
     if ($start -lt 0 -or $end -le $start) { return $screen }
     ($lines[($start + 1)..($end - 1)] -join "`n").TrimEnd()
 }
