@@ -284,7 +284,8 @@ Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
     BeforeAll {
         # Runs the rotation in a runspace of its own (after Ctrl+C the pipeline takes no more output: the cmdlet says it
         # on the host, which this one records), stops it (Ctrl+C) once -Until holds, returns the host's warnings.
-        function Invoke-StoppedRotation($User, [string]$Name, [string]$Arguments, [scriptblock]$Until) {
+        # -Upstream: what goes before the rotation, up to the pipe, and pipes it the token's name.
+        function Invoke-StoppedRotation($User, [string]$Name, [string]$Arguments, [scriptblock]$Until, [string]$Upstream) {
             if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
             $recorder = [RotationTests.RecordingHost]::new()
             $runspace = [runspacefactory]::CreateRunspace($recorder)
@@ -295,7 +296,7 @@ Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
                 $ps.AddScript("param(`$ModulePath, `$Uri, `$Account, `$Credential)
                     Import-Module `$ModulePath
                     `$c = Connect-AtomSphere -AccountId `$Account -Credential `$Credential -Uri `$Uri -RequestsPerSecond 0 -PassThru
-                    Invoke-ApiTokenRotation -Name '$Name' -Connection `$c -Confirm:`$false $Arguments").AddParameters(@{
+                    $(if ($Upstream) { "$Upstream Invoke-ApiTokenRotation" } else { "Invoke-ApiTokenRotation -Name '$Name'" }) -Connection `$c -Confirm:`$false $Arguments").AddParameters(@{
                         ModulePath = (Get-TestModulePath); Uri = $server.Uri; Account = $account; Credential = $User.Credential }) | Out-Null
                 $running = $ps.BeginInvoke()
                 $deadline = [DateTime]::UtcNow.AddSeconds(60)
@@ -365,6 +366,39 @@ namespace RotationTests
 
         $storing = Join-Path $TestDrive 'storing'
         $warnings = @(Invoke-StoppedRotation $u 'interrupted' "-Store { param(`$new) Set-Content -Path '$storing' -Value 1; Start-Sleep -Seconds 600 }" { Test-Path $storing })
+
+        $warnings | Should -HaveCount 1
+        $warnings[0] | Should -BeLike '*stopped at step 3 (storing the replacement)*was revoked; the old token is unchanged and live*'
+        Get-State $u | Should -Be $before
+        (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'ENABLED'
+    }
+
+    It 'while -Store runs, when the stop reaches the rotation long after -Store: the rollback still says it was stopped' {
+        # Ctrl+C stops the innermost pipeline (-Store's) first, then each command of the rotation's pipeline in order:
+        # an upstream command that takes 3 s to stop makes the rotation's own stop come after -Store has ended and
+        # the rollback has begun, the order that otherwise happens only on a busy machine.
+        if (-not ('RotationTests.SlowStopCommand' -as [type])) {
+            Add-Type -TypeDefinition @'
+using System.Management.Automation;
+namespace RotationTests
+{
+    [Cmdlet(VerbsCommon.Get, "SlowStop")]
+    public sealed class SlowStopCommand : PSCmdlet
+    {
+        [Parameter(Position = 0)] public string Name { get; set; }
+        protected override void ProcessRecord() { WriteObject(Name); }
+        protected override void StopProcessing() { System.Threading.Thread.Sleep(3000); }
+    }
+}
+'@
+        }
+        $u = New-Rotator
+        $old = New-ServerToken -User $u -Name 'stopped-late'
+        $before = Get-State $u
+        $storing = Join-Path $TestDrive 'storing-late'
+
+        $warnings = @(Invoke-StoppedRotation $u 'stopped-late' "-Store { param(`$new) Set-Content -Path '$storing' -Value 1; Start-Sleep -Seconds 600 }" { Test-Path $storing } `
+                -Upstream "Import-Module -Assembly ([RotationTests.SlowStopCommand].Assembly); Get-SlowStop 'stopped-late' |")
 
         $warnings | Should -HaveCount 1
         $warnings[0] | Should -BeLike '*stopped at step 3 (storing the replacement)*was revoked; the old token is unchanged and live*'

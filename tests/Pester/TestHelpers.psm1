@@ -295,4 +295,15 @@ function New-DemoEnvironment {
     }
 }
 
+# How long the module's target resolver lets a partial lookup batch wait for more records (TargetResolver.FlushDelay).
+# How many records arrive within the default 150 ms depends on the machine's speed; a test that counts lookups sets a
+# delay longer than its run, so that batches close only when full or at the end. -Default puts the module's back.
+function Set-LookupFlushDelay {
+    param([TimeSpan]$Delay, [switch]$Default)
+    $type = (Get-Command Get-ApiToken).ImplementingType.Assembly.GetType('TokenManagement.Infrastructure.TargetResolver', $true)
+    $property = $type.GetProperty('FlushDelay', [Reflection.BindingFlags]'NonPublic, Static')
+    if ($Default) { $Delay = $type.GetField('DefaultFlushDelay', [Reflection.BindingFlags]'NonPublic, Static').GetValue($null) }
+    $property.SetValue($null, $Delay)
+}
+
 Export-ModuleMember -Function *

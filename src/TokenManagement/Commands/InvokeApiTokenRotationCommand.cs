@@ -6,23 +6,9 @@ namespace TokenManagement.Commands;
 [Cmdlet(VerbsLifecycle.Invoke, "ApiTokenRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
     DefaultParameterSetName = TargetSets.Name)]
 [OutputType(typeof(CreatedApiToken), typeof(ApiToken))]
-public sealed class InvokeApiTokenRotationCommand : ApiTokenTargetCommandBase
+public sealed class InvokeApiTokenRotationCommand : ApiTokenMultiTargetCommandBase
 {
     private TokenRotation? _rotation;
-
-    /// <summary>The tokens' ids (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(ApiTokenIdCompleter))]
-    public string[] Id { get; set; } = Array.Empty<string>();
-
-    /// <summary>Names (or wildcard patterns) of the caller's own tokens; strings piped in bind here.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = TargetSets.Name)]
-    [ValidateNotNullOrEmpty]
-    [ValidateWildcardPattern]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(ApiTokenNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Puts the replacement where its consumers read it: param($new), $new.Token a SecureString.</summary>
     [Parameter]
@@ -58,12 +44,7 @@ public sealed class InvokeApiTokenRotationCommand : ApiTokenTargetCommandBase
         Verbose = QueueVerbose,
     })
     {
-        Total = MyInvocation.ExpectingInput ? null : ParameterSetName switch
-        {
-            TargetSets.Id => Id.Length,
-            TargetSets.Name when !Name.Any(ApiTokenNames.IsPattern) => Name.Length,
-            _ => null,
-        },
+        Total = ExpectedTotal(),
     };
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ public sealed class RenameApiTokenCommand : ApiTokenTargetCommandBase
     [AllowEmptyString]
     public string NewName { get; set; } = "";
 
+    /// <summary>The service lets only the owner rename a token, administrators included.</summary>
+    private protected override bool OwnerOnly => true;
+
     private TokenActionRun Renames => Run(
         new TokenAction(
             "rename",

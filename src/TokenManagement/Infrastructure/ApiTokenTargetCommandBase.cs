@@ -24,7 +24,10 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection, MyInvocation.MyCommand.Name, ownerOnly: this is Commands.RenameApiTokenCommand);
+    /// <summary>Whether the action is the owner's alone (a rename): another user's token is refused before any request.</summary>
+    private protected virtual bool OwnerOnly => false;
+
+    private protected TargetResolver Resolver => _resolver ??= new TargetResolver(this, Connection, () => CurrentConnection, MyInvocation.MyCommand.Name, OwnerOnly);
 
     /// <summary>This invocation's run of the cmdlet's action (created on first use, with the bound options).</summary>
     private protected TokenActionRun Run(TokenAction action, TokenActionOptions options)
@@ -45,15 +48,12 @@ public abstract class ApiTokenTargetCommandBase : ApiTokenCommandBase
     }
 }
 
-/// <summary>Enable-, Disable- and Remove-ApiToken: several tokens a record, bulk from the pipeline, and -Force.</summary>
-public abstract class ApiTokenBulkCommandBase : ApiTokenTargetCommandBase
+/// <summary>
+/// Enable-, Disable-, Remove-ApiToken and Invoke-ApiTokenRotation: -Id and -Name take several tokens a record, and the
+/// count of what was named on the command line (for progress).
+/// </summary>
+public abstract class ApiTokenMultiTargetCommandBase : ApiTokenTargetCommandBase
 {
-    /// <summary>
-    /// Measured (docs/performance.md): 1,000 revocations at 20 ms latency took 7.2 s at 4, 4.2 s at 8, 2.5 s at 16 and
-    /// 1.7 s at 32 in flight; 16 keeps the platform's 10 requests/s busy up to 1.6 s of round trip.
-    /// </summary>
-    internal const int DefaultThrottleLimit = 16;
-
     /// <summary>The tokens' ids (also from a property named Id of piped objects, e.g. Import-Csv rows).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = TargetSets.Id)]
     [ValidateNotNullOrEmpty]
@@ -67,6 +67,36 @@ public abstract class ApiTokenBulkCommandBase : ApiTokenTargetCommandBase
     [SupportsWildcards]
     [ArgumentCompleter(typeof(ApiTokenNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>
+    /// How many tokens the command line names: an array given as an argument says it, a pattern or piped input does
+    /// not. <paramref name="valueCount"/>: the number of -Token values, for the cmdlet that has that set.
+    /// </summary>
+    private protected long? ExpectedTotal(int? valueCount = null)
+    {
+        if (MyInvocation.ExpectingInput)
+        {
+            return null;
+        }
+
+        return ParameterSetName switch
+        {
+            TargetSets.Id => Id.Length,
+            TargetSets.Name when !Name.Any(ApiTokenNames.IsPattern) => Name.Length,
+            TargetSets.Token => valueCount,
+            _ => null,
+        };
+    }
+}
+
+/// <summary>Enable-, Disable- and Remove-ApiToken: bulk from the pipeline, -ThrottleLimit and -Force.</summary>
+public abstract class ApiTokenBulkCommandBase : ApiTokenMultiTargetCommandBase
+{
+    /// <summary>
+    /// Measured (docs/performance.md): 1,000 revocations at 20 ms latency took 7.2 s at 4, 4.2 s at 8, 2.5 s at 16 and
+    /// 1.7 s at 32 in flight; 16 keeps the platform's 10 requests/s busy up to 1.6 s of round trip.
+    /// </summary>
+    internal const int DefaultThrottleLimit = 16;
 
     /// <summary>How many requests may be in flight at once.</summary>
     [Parameter]
@@ -90,21 +120,4 @@ public abstract class ApiTokenBulkCommandBase : ApiTokenTargetCommandBase
             Summarize = true,
             ExpectedTotal = ExpectedTotal(valueCount),
         };
-
-    /// <summary>An array given on the command line (not piped) says how many tokens there are; a pattern does not.</summary>
-    private long? ExpectedTotal(int? valueCount)
-    {
-        if (MyInvocation.ExpectingInput)
-        {
-            return null;
-        }
-
-        return ParameterSetName switch
-        {
-            TargetSets.Id => Id.Length,
-            TargetSets.Name when !Name.Any(ApiTokenNames.IsPattern) => Name.Length,
-            TargetSets.Token => valueCount,
-            _ => null,
-        };
-    }
 }

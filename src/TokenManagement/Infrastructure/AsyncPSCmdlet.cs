@@ -177,6 +177,15 @@ public abstract class AsyncPSCmdlet : PSCmdlet, IDisposable, IPipelineChannel
             {
                 done.TrySetResult(action());
             }
+            catch (PipelineStoppedException stopped) when (stopped.GetType() == typeof(PipelineStoppedException))
+            {
+                // Ctrl+C reached the action first: PowerShell stops the innermost pipeline (the user's script block)
+                // before it calls this cmdlet's StopProcessing. The stop is the same one, so it is taken as Ctrl+C now:
+                // what runs next (a rollback) must know it was stopped, whichever of the two comes first.
+                // (A derived type, a downstream Select-Object -First, is not a stop of this pipeline.)
+                Cancel();
+                done.TrySetCanceled(_stop.Token);
+            }
             catch (Exception exception)
             {
                 done.TrySetException(exception);

@@ -48,7 +48,13 @@ internal sealed class TargetResolver
 {
     internal const int IdBatch = 100;
     internal const int NameBatch = 50;
-    internal static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(150);
+    internal static readonly TimeSpan DefaultFlushDelay = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>
+    /// How long a partial batch may wait for more records. Settable (tests only) because how many records arrive within
+    /// it is the machine's speed: a test that counts requests chooses it instead. Read once by each resolver.
+    /// </summary>
+    internal static TimeSpan FlushDelay { get; set; } = DefaultFlushDelay;
 
     private readonly IPipelineChannel _channel;
     private readonly AtomSphereConnection? _explicit;
@@ -59,6 +65,7 @@ internal sealed class TargetResolver
     private readonly Stopwatch _pendingSince = new();
     private readonly string _commandName;
     private readonly bool _ownerOnly;
+    private readonly TimeSpan _flushDelay = FlushDelay;
     private bool _flushedOnce;
 
     /// <param name="channel">Where errors go.</param>
@@ -122,7 +129,7 @@ internal sealed class TargetResolver
 
         // The first item goes at once (the first confirmation or result must not wait for more input); later a
         // partial batch goes once it has waited long enough.
-        if (Pending > 0 && (!_flushedOnce || _pendingSince.Elapsed >= FlushDelay))
+        if (Pending > 0 && (!_flushedOnce || _pendingSince.Elapsed >= _flushDelay))
         {
             ready.AddRange(await FlushAsync(cancellationToken).ConfigureAwait(false));
         }
