@@ -36,8 +36,8 @@ AfterAll {
 
 Describe 'Lookups are batched' {
     # Batches close when full or at the end, not when the machine is slow to deliver the next record.
-    BeforeAll { Set-LookupFlushDelay ([TimeSpan]::FromHours(1)) }
-    AfterAll { Set-LookupFlushDelay -Default }
+    BeforeAll { Set-ModuleTimeSetting LookupFlushDelay ([TimeSpan]::FromHours(1)) }
+    AfterAll { Set-ModuleTimeSetting LookupFlushDelay -Default }
 
     It 'Import-Csv ids | Remove-ApiToken reads the ids through the bulk read, 100 a request' {
         $made = New-Tokens 250

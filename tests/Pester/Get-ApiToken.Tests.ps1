@@ -182,8 +182,7 @@ Describe 'Get-ApiToken -Name' {
 
     It 'completes token names for -Name' {
         $line = 'Get-ApiToken -Name ci-'
-        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText |
-            ForEach-Object { $_.Trim("'", '"') }
+        $completions = (Get-TestCompletion $line).CompletionText | ForEach-Object { $_.Trim("'", '"') }
         $completions | Should -Contain 'ci-pipeline'
         $completions | Should -Contain 'ci-nightly'
         $completions | Should -Not -Contain 'laptop'

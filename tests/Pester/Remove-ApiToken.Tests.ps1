@@ -119,7 +119,7 @@ Describe 'Remove-ApiToken targets' {
     It 'completes token names for -Name' {
         $made = New-ServerToken -User $alice -Name 'complete-me-please'
         $line = 'Remove-ApiToken -Name complete-me'
-        $completions = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | ForEach-Object { $_.Trim("'", '"') }
+        $completions = (Get-TestCompletion $line).CompletionText | ForEach-Object { $_.Trim("'", '"') }
         $completions | Should -Contain 'complete-me-please'
         Remove-ServerToken -User $alice -Id $made.id
     }

@@ -295,15 +295,34 @@ function New-DemoEnvironment {
     }
 }
 
-# How long the module's target resolver lets a partial lookup batch wait for more records (TargetResolver.FlushDelay).
-# How many records arrive within the default 150 ms depends on the machine's speed; a test that counts lookups sets a
-# delay longer than its run, so that batches close only when full or at the end. -Default puts the module's back.
-function Set-LookupFlushDelay {
-    param([TimeSpan]$Delay, [switch]$Default)
-    $type = (Get-Command Get-ApiToken).ImplementingType.Assembly.GetType('TokenManagement.Infrastructure.TargetResolver', $true)
-    $property = $type.GetProperty('FlushDelay', [Reflection.BindingFlags]'NonPublic, Static')
-    if ($Default) { $Delay = $type.GetField('DefaultFlushDelay', [Reflection.BindingFlags]'NonPublic, Static').GetValue($null) }
-    $property.SetValue($null, $Delay)
+# The module's two time-based policies, for tests whose outcome would otherwise be the machine's speed:
+#   LookupFlushDelay    TargetResolver.FlushDelay: how long a partial lookup batch waits for more records (150 ms).
+#     A test that counts lookups sets one longer than its run: batches then close only when full or at the end.
+#   CompletionDeadline  CompletionQuery.Deadline: how long tab completion waits for the service (1.5 s).
+#     A test that expects completions sets a long one; the tests of the deadline itself keep the default.
+# -Default puts the module's own value back.
+function Set-ModuleTimeSetting {
+    param(
+        [Parameter(Mandatory)][ValidateSet('LookupFlushDelay', 'CompletionDeadline')][string]$Name,
+        [TimeSpan]$Value,
+        [switch]$Default
+    )
+    $typeName, $property = @{
+        LookupFlushDelay   = 'TokenManagement.Infrastructure.TargetResolver', 'FlushDelay'
+        CompletionDeadline = 'TokenManagement.Completion.CompletionQuery', 'Deadline'
+    }[$Name]
+    $type = (Get-Command Get-ApiToken).ImplementingType.Assembly.GetType($typeName, $true)
+    $flags = [Reflection.BindingFlags]'NonPublic, Static'
+    if ($Default) { $Value = $type.GetField("Default$property", $flags).GetValue($null) }
+    $type.GetProperty($property, $flags).SetValue($null, $Value)
+}
+
+# TabExpansion2's matches for a line, with a completion deadline no machine misses (see Set-ModuleTimeSetting).
+function Get-TestCompletion {
+    param([Parameter(Mandatory)][string]$Line)
+    Set-ModuleTimeSetting CompletionDeadline ([TimeSpan]::FromSeconds(60))
+    try { @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches) }
+    finally { Set-ModuleTimeSetting CompletionDeadline -Default }
 }
 
 Export-ModuleMember -Function *
