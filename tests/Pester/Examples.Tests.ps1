@@ -1,11 +1,16 @@
 #Requires -Version 7.2
 # Every example of the help (docs/en-US: the cmdlet pages' EXAMPLES and about_TokenManagement's) runs against a real
-# server. An example marked 'skip' in the markdown (it needs an interactive prompt or a real platform) is skipped and
-# counted. The markers (see src/TokenManagement/Help/New-ExternalHelp.ps1) say what an example needs:
+# server. An example marked 'skip' in the markdown (it needs a real platform) is skipped and counted; one that asks is
+# answered by the session's host ('answers'). The markers (see src/TokenManagement/Help/New-ExternalHelp.ps1) say what an example needs:
 #   skip: <why>                 not run
 #   setup: <code>               run first, in the example's session (for example: a token the story assumes)
 #   sample: <text> = <code>     the sample value <text> in the example (an id, a local address) is replaced by the
 #                               value of <code>, evaluated in the example's session after the setup
+#   answers: <code>             the example asks (a confirmation, Read-Host, a credential): the session's host answers
+#                               each prompt, in order, with the next item of <code>'s output (a choice by its hotkey,
+#                               such as 'Y' or 'A'; a line; a SecureString; a PSCredential), evaluated after the setup.
+#                               Every answer must be asked for, and no other prompt may come.
+#   expect: <code>              after the example, <code> in its session must return $true (what the example did)
 #   errors: <id>, ...           the documented non-terminating errors it writes (each must occur; no other may)
 #   connections: numbered       runs in the session that made the process's first connections, 1 and 2
 #

@@ -40,7 +40,7 @@ Set-StrictMode -Version Latest
 
 $null = [Reflection.Assembly]::LoadFrom((Join-Path $PSHOME 'Markdig.Signed.dll'))
 $Pipeline = [Markdig.MarkdownExtensions]::UsePipeTables([Markdig.MarkdownPipelineBuilder]::new()).Build()
-$MarkerKeys = @('skip', 'setup', 'sample', 'errors', 'connections')
+$MarkerKeys = @('skip', 'setup', 'sample', 'answers', 'expect', 'errors', 'connections')
 $SectionNames = @('SYNOPSIS', 'DESCRIPTION', 'EXAMPLES', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'NOTES', 'RELATED LINKS')
 $Problems = [Collections.Generic.List[string]]::new()
 $Width = 79
