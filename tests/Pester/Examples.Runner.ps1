@@ -73,104 +73,9 @@ function Reset-World {
     $env:BOOMI_API_TOKEN = $values["$prodAccount|$alice|runbook-main"]
 }
 
-# The examples' host: it answers each prompt with the next of the example's answers (its 'answers' marker), and refuses
-# a prompt it has no answer for, so an example that asks unexpectedly fails instead of hanging.
-Add-Type -TypeDefinition @'
-using System;
-using System.Collections.Generic;
-using System.Collections.ObjectModel;
-using System.Globalization;
-using System.Management.Automation;
-using System.Management.Automation.Host;
-using System.Security;
-
-namespace ExamplesRunner
-{
-    public sealed class AnsweringUI : PSHostUserInterface
-    {
-        public Queue<object> Answers { get; } = new Queue<object>();
-        public List<string> Asked { get; } = new List<string>();
-
-        private object Next(string prompt)
-        {
-            Asked.Add(prompt);
-            if (Answers.Count == 0) { throw new InvalidOperationException("The example asked for " + prompt + ", and it has no answer for it."); }
-            return Answers.Dequeue();
-        }
-
-        private static SecureString Secure(object answer)
-        {
-            if (answer is SecureString secure) { return secure; }
-            var made = new SecureString();
-            foreach (char c in Convert.ToString(answer, CultureInfo.InvariantCulture)) { made.AppendChar(c); }
-            return made;
-        }
-
-        public override PSHostRawUserInterface RawUI => null;
-        public override string ReadLine() => Convert.ToString(Next("a line (Read-Host)"), CultureInfo.InvariantCulture);
-        public override SecureString ReadLineAsSecureString() => Secure(Next("a masked line (Read-Host -AsSecureString)"));
-
-        public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
-        {
-            string key = Convert.ToString(Next("a choice (" + message + ")"), CultureInfo.InvariantCulture);
-            var labels = new List<string>();
-            for (int i = 0; i < choices.Count; i++)
-            {
-                string label = choices[i].Label;
-                labels.Add(label);
-                int hotkey = label.IndexOf('&');
-                if (hotkey >= 0 && hotkey + 1 < label.Length && string.Equals(label.Substring(hotkey + 1, 1), key, StringComparison.OrdinalIgnoreCase)) { return i; }
-            }
-            throw new InvalidOperationException("The answer '" + key + "' is none of the choices: " + string.Join(", ", labels));
-        }
-
-        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) =>
-            Credential(userName);
-
-        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) =>
-            Credential(userName);
-
-        private PSCredential Credential(string userName)
-        {
-            object answer = Next("a credential (" + userName + ")");
-            return answer as PSCredential ?? new PSCredential(userName, Secure(answer));
-        }
-
-        public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions)
-        {
-            var answers = new Dictionary<string, PSObject>();
-            foreach (FieldDescription field in descriptions) { answers[field.Name] = new PSObject(Next("the field " + field.Name)); }
-            return answers;
-        }
-
-        public override void Write(string value) { }
-        public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
-        public override void WriteLine(string value) { }
-        public override void WriteErrorLine(string value) { }
-        public override void WriteDebugLine(string message) { }
-        public override void WriteProgress(long sourceId, ProgressRecord record) { }
-        public override void WriteVerboseLine(string message) { }
-        public override void WriteWarningLine(string message) { }
-    }
-
-    public sealed class AnsweringHost : PSHost
-    {
-        private readonly Guid _id = Guid.NewGuid();
-        public AnsweringUI Answering { get; } = new AnsweringUI();
-        public override PSHostUserInterface UI => Answering;
-        public override string Name => "ExamplesRunnerHost";
-        public override Version Version => new Version(1, 0);
-        public override Guid InstanceId => _id;
-        public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
-        public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
-        public override void SetShouldExit(int exitCode) { }
-        public override void EnterNestedPrompt() { }
-        public override void ExitNestedPrompt() { }
-        public override void NotifyBeginApplication() { }
-        public override void NotifyEndApplication() { }
-    }
-}
-'@
+# The examples' host answers each prompt with the next of the example's answers (its 'answers' marker), and refuses a
+# prompt it has no answer for, so an example that asks unexpectedly fails instead of hanging.
+Add-Type -Path (Join-Path $PSScriptRoot 'TestHost.cs')
 
 function ConvertTo-Credential([string]$UserId, [string]$Value) {
     [pscredential]::new($UserId, (ConvertTo-SecureString $Value -AsPlainText -Force))
@@ -217,10 +122,10 @@ else {
 function New-Session([switch]$Numbered) {
     $iss = [initialsessionstate]::CreateDefault2()
     $iss.ImportPSModule([string[]]@($in.ModulePath))
-    $answering = [ExamplesRunner.AnsweringHost]::new()
+    $answering = [TokenManagementTests.TestHost]::new()
     $runspace = [runspacefactory]::CreateRunspace($answering, $iss)
     $runspace.Open()
-    $session = [pscustomobject]@{ Runspace = $runspace; PowerShell = [powershell]::Create($runspace); UI = $answering.Answering }
+    $session = [pscustomobject]@{ Runspace = $runspace; PowerShell = [powershell]::Create($runspace); UI = $answering.TestUI }
     $parameters = @{
         WorkPath       = $in.WorkPath; Numbered = [bool]$Numbered
         Credential     = ConvertTo-Credential $alice $values["$prodAccount|$alice|runbook-main"]

@@ -286,8 +286,8 @@ Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
         # on the host, which this one records), stops it (Ctrl+C) once -Until holds, returns the host's warnings.
         # -Upstream: what goes before the rotation, up to the pipe, and pipes it the token's name.
         function Invoke-StoppedRotation($User, [string]$Name, [string]$Arguments, [scriptblock]$Until, [string]$Upstream) {
-            if (-not ('RotationTests.RecordingHost' -as [type])) { Add-Type -TypeDefinition $recordingHostSource }
-            $recorder = [RotationTests.RecordingHost]::new()
+            if (-not ('TokenManagementTests.TestHost' -as [type])) { Add-Type -Path (Join-Path $PSScriptRoot 'TestHost.cs') }
+            $recorder = [TokenManagementTests.TestHost]::new()
             $runspace = [runspacefactory]::CreateRunspace($recorder)
             $runspace.Open()
             $ps = [powershell]::Create()
@@ -303,60 +303,10 @@ Describe 'Invoke-ApiTokenRotation stopped with Ctrl+C' {
                 while (-not (& $Until $recorder) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
                 $ps.Stop()
                 try { $ps.EndInvoke($running) } catch { }
-                @($recorder.Recorder.Warnings)
+                @($recorder.TestUI.Warnings)
             }
             finally { $ps.Dispose(); $runspace.Dispose() }
         }
-
-        $recordingHostSource = @'
-using System;
-using System.Collections.Generic;
-using System.Globalization;
-using System.Management.Automation;
-using System.Management.Automation.Host;
-using System.Security;
-
-namespace RotationTests
-{
-    public sealed class RecordingUI : PSHostUserInterface
-    {
-        public List<string> Warnings { get; } = new List<string>();
-        public override PSHostRawUserInterface RawUI => null;
-        public override void WriteWarningLine(string message) { lock (Warnings) { Warnings.Add(message); } }
-        public override string ReadLine() => "";
-        public override SecureString ReadLineAsSecureString() => new SecureString();
-        public override void Write(string value) { }
-        public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
-        public override void WriteLine(string value) { }
-        public override void WriteErrorLine(string value) { }
-        public override void WriteDebugLine(string message) { }
-        public int Countdowns;
-        public override void WriteProgress(long sourceId, ProgressRecord record) { if (record.ParentActivityId == 1 && record.RecordType == ProgressRecordType.Processing) { System.Threading.Interlocked.Increment(ref Countdowns); } }
-        public override void WriteVerboseLine(string message) { }
-        public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => new Dictionary<string, PSObject>();
-        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => null;
-        public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => null;
-        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => defaultChoice;
-    }
-
-    public sealed class RecordingHost : PSHost
-    {
-        private readonly Guid _id = Guid.NewGuid();
-        public RecordingUI Recorder { get; } = new RecordingUI();
-        public override PSHostUserInterface UI => Recorder;
-        public override string Name => "RotationTestHost";
-        public override Version Version => new Version(1, 0);
-        public override Guid InstanceId => _id;
-        public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
-        public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
-        public override void SetShouldExit(int exitCode) { }
-        public override void EnterNestedPrompt() { }
-        public override void ExitNestedPrompt() { }
-        public override void NotifyBeginApplication() { }
-        public override void NotifyEndApplication() { }
-    }
-}
-'@
     }
 
     It 'while -Store runs: the replacement is revoked, the old token left as it was, and the warning says so' {
@@ -411,7 +361,7 @@ namespace RotationTests
         $old = New-ServerToken -User $u -Name 'stopped'
 
         # Stopped once the countdown shows: the old token is then disabled and the rotation waits.
-        $warnings = @(Invoke-StoppedRotation $u 'stopped' '-GracePeriod 600 -Store { param($new) }' { param($recorder) $recorder.Recorder.Countdowns -gt 0 })
+        $warnings = @(Invoke-StoppedRotation $u 'stopped' '-GracePeriod 600 -Store { param($new) }' { param($recorder) $recorder.TestUI.ChildProgress -gt 0 })
 
         $warnings | Should -HaveCount 1
         $warnings[0] | Should -BeLike "*stopped during the grace period*is live*'stopped' (id $($old.id)*is disabled, not revoked*Remove-ApiToken -Id $($old.id)*"
