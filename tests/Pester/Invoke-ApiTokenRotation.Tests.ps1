@@ -356,6 +356,22 @@ namespace RotationTests
         (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'ENABLED'
     }
 
+    It 'while the old token is being disabled: both tokens live, and the warning says the old one may still be enabled' {
+        $u = New-Rotator
+        $old = New-ServerToken -User $u -Name 'stopped-disabling'
+        # The disable request waits at the service until the client gives up on it (Ctrl+C cancels it).
+        Set-FaultPlan @{ method = 'POST'; path = "*/ApiToken/$($old.id)"; fault = 'delay'; delayMs = 60000 }
+        try {
+            $warnings = @(Invoke-StoppedRotation $u 'stopped-disabling' '-Store { param($new) }' { param($recorder) $recorder.TestUI.LastStatus -like '*step 5 of 6*' })
+        }
+        finally { Invoke-RestMethod -Method Delete -Uri "$($server.Uri)/_faults" | Out-Null }
+
+        $warnings | Should -HaveCount 1
+        $warnings[0] | Should -BeLike "*stopped while the old token was being disabled*is stored, proven and live*may still be enabled*Remove-ApiToken -Id $($old.id)*"
+        (Get-ServerToken -User $admin -Id $old.id).status | Should -Be 'ENABLED' -Because 'the cancelled request changed nothing'
+        @(Get-ServerToken -User $admin | Where-Object { $_.userId -eq $u.UserId -and $_.name -like 'stopped-disabling.rotating-*' -and $_.status -eq 'ENABLED' }) | Should -HaveCount 1
+    }
+
     It 'during the grace period: the warning says which token is live and which is disabled, and so is the state' {
         $u = New-Rotator
         $old = New-ServerToken -User $u -Name 'stopped'

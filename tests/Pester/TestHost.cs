@@ -1,6 +1,7 @@
 // A PowerShell host for tests that run commands in a runspace of their own (Add-Type -Path this file): it answers each
 // prompt with the next of its Answers and refuses one it has no answer for (an unexpected prompt fails instead of
-// hanging), records the warnings written to it, and counts the progress records of child activities (a countdown).
+// hanging), records the warnings written to it, keeps the last progress status, and counts the progress records of
+// child activities (a countdown).
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
@@ -15,6 +16,7 @@ namespace TokenManagementTests
     public sealed class TestHostUI : PSHostUserInterface
     {
         private int _childProgress;
+        private string _lastStatus = "";
 
         public Queue<object> Answers { get; } = new Queue<object>();
         public List<string> Asked { get; } = new List<string>();
@@ -22,6 +24,9 @@ namespace TokenManagementTests
 
         /// <summary>Progress records of a child activity (ParentActivityId set), such as a countdown under a rotation.</summary>
         public int ChildProgress => Volatile.Read(ref _childProgress);
+
+        /// <summary>The status of the last progress record written (what a long command says it is doing now).</summary>
+        public string LastStatus => Volatile.Read(ref _lastStatus);
 
         private object Next(string prompt)
         {
@@ -84,6 +89,7 @@ namespace TokenManagementTests
 
         public override void WriteProgress(long sourceId, ProgressRecord record)
         {
+            Volatile.Write(ref _lastStatus, record.StatusDescription ?? "");
             if (record.ParentActivityId >= 0 && record.RecordType == ProgressRecordType.Processing) { Interlocked.Increment(ref _childProgress); }
         }
 
