@@ -33,7 +33,7 @@ public sealed class RemoveApiTokenCommand : ApiTokenBulkCommandBase
     [Parameter]
     public SwitchParameter IncludeCurrentToken { get; set; }
 
-    private TokenActionRun Revocations => Run(s_action, BulkOptions(IncludeCurrentToken, Token.Length));
+    private TokenActionRun Revocations => Run(s_action, BulkOptions(IncludeCurrentToken, ParameterSetName == TargetSets.Token ? Token.Length : null));
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) =>
         ProcessAsync(Revocations, Targets(ParameterSetName == TargetSets.Token ? Token : null), cancellationToken);

@@ -70,9 +70,10 @@ public abstract class ApiTokenMultiTargetCommandBase : ApiTokenTargetCommandBase
 
     /// <summary>
     /// How many tokens the command line names: an array given as an argument says it, a pattern or piped input does
-    /// not. <paramref name="valueCount"/>: the number of -Token values, for the cmdlet that has that set.
+    /// not. <paramref name="ownSetCount"/>: the length of the array a cmdlet's own parameter set bound (Remove-ApiToken
+    /// -Token), which the cmdlet passes when that set is the one in use.
     /// </summary>
-    private protected long? ExpectedTotal(int? valueCount = null)
+    private protected long? ExpectedTotal(int? ownSetCount = null)
     {
         if (MyInvocation.ExpectingInput)
         {
@@ -82,9 +83,8 @@ public abstract class ApiTokenMultiTargetCommandBase : ApiTokenTargetCommandBase
         return ParameterSetName switch
         {
             TargetSets.Id => Id.Length,
-            TargetSets.Name when !Name.Any(ApiTokenNames.IsPattern) => Name.Length,
-            TargetSets.Token => valueCount,
-            _ => null,
+            TargetSets.Name => Name.Any(ApiTokenNames.IsPattern) ? null : Name.Length,
+            _ => ownSetCount,
         };
     }
 }
@@ -111,13 +111,13 @@ public abstract class ApiTokenBulkCommandBase : ApiTokenMultiTargetCommandBase
     private protected TargetRequest Targets(IReadOnlyList<System.Security.SecureString>? values = null) =>
         new(ParameterSetName, InputObject, Id, Name, values);
 
-    private protected TokenActionOptions BulkOptions(bool includeCurrentToken = false, int? valueCount = null) =>
+    private protected TokenActionOptions BulkOptions(bool includeCurrentToken = false, int? ownSetCount = null) =>
         new()
         {
             Force = Force,
             ThrottleLimit = ThrottleLimit,
             IncludeCurrentToken = includeCurrentToken,
             Summarize = true,
-            ExpectedTotal = ExpectedTotal(valueCount),
+            ExpectedTotal = ExpectedTotal(ownSetCount),
         };
 }
